@@ -28,3 +28,6 @@ class ReviewRequest:
     mode: Mode = Mode.AUTO
     comment_id: int | None = None  # the `/review` comment, for the 👀 reaction
     requested_by: str | None = None  # login of whoever asked (`/review`) or pushed
+    # `/review` from someone whose author_association does not prove write access: the worker
+    # asks GitHub for their permission before anything else, and drops the job without one.
+    verify_permission: bool = False

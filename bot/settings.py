@@ -1,0 +1,80 @@
+"""Settings, read once from the environment and a `.env` file (design.md §1).
+
+Secrets are `SecretStr`: they print as `'**********'` in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names it and never shows a secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    app_id: str = Field(validation_alias="APP_ID")
+    private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
+    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH")
+    webhook_secret: SecretStr = Field(validation_alias="WEBHOOK_SECRET")
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
+    openai_api_key: SecretStr = Field(validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    model: str = Field(default="gpt-4.1", validation_alias="BEADLE_MODEL")
+    # A URL may carry a password, so it is a secret too.
+    database_url: SecretStr = Field(default=SecretStr("sqlite:///beadle.sqlite3"),
+                                    validation_alias="DATABASE_URL")
+
+    # Tuning knobs with safe defaults; not part of the contract.
+    workers: int = Field(default=4, ge=1, le=64, validation_alias="BEADLE_WORKERS")
+    max_attempts: int = Field(default=5, ge=1, le=20, validation_alias="BEADLE_MAX_ATTEMPTS")
+    context_tokens: int = Field(default=128_000, ge=8_000, validation_alias="BEADLE_CONTEXT_TOKENS")
+    answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
+    model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
+    redeliver_every: float = Field(default=0.0, ge=0, validation_alias="BEADLE_REDELIVER_EVERY")
+    retry_base: float = Field(default=5.0, gt=0, validation_alias="BEADLE_RETRY_BASE")
+    poll_interval: float = Field(default=1.0, gt=0, validation_alias="BEADLE_POLL_INTERVAL")
+    bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Settings:
+        if self.private_key is None and self.private_key_path is None:
+            raise ValueError("set PRIVATE_KEY or PRIVATE_KEY_PATH")
+        return self
+
+    def private_key_pem(self) -> str:
+        """The App's PEM key; `\\n` escapes allowed in PRIVATE_KEY, as Probot accepts them."""
+        if self.private_key is not None:
+            return self.private_key.get_secret_value().replace("\\n", "\n")
+        assert self.private_key_path is not None
+        try:
+            return self.private_key_path.read_text()
+        except OSError as exc:
+            raise SettingsError(f"PRIVATE_KEY_PATH: cannot read {self.private_key_path}: "
+                                f"{exc.strerror}") from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings or raise SettingsError with one line naming what is wrong."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_input=False, include_url=False):
+        name = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "missing":
+            problems.append(f"missing required setting {name}")
+        elif name:
+            problems.append(f"{name}: {err['msg']}")
+        else:
+            problems.append(err["msg"].removeprefix("Value error, "))
+    return "; ".join(problems)
