@@ -1,0 +1,204 @@
+"""One repository through an installation's client: the reads and writes a review needs.
+
+Thin: each method is one REST call (or one paginated list) and returns plain values, so the
+pipeline above it is tested against a fake GitHub on loopback, not against mocks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import github
+import requests
+from github.GithubException import GithubException
+
+DIFF = {"Accept": "application/vnd.github.diff"}
+RAW = {"Accept": "application/vnd.github.raw+json"}
+
+
+class GitHubError(Exception):
+    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """5xx, rate limits and connection trouble pass; a 404 or 422 will not."""
+        return self.status is None or self.status >= 500 or self.status in (403, 429)
+
+
+@dataclass(frozen=True, slots=True)
+class PullInfo:
+    number: int
+    title: str
+    body: str | None
+    draft: bool
+    state: str
+    author: str
+    head_sha: str
+    head_ref: str
+    base_sha: str
+    base_ref: str
+    html_url: str
+    repo_html_url: str
+    default_branch: str
+
+
+def _pull_info(d: dict[str, Any]) -> PullInfo:
+    base_repo = d["base"].get("repo") or {}
+    return PullInfo(number=d["number"], title=d.get("title") or "", body=d.get("body"),
+                    draft=bool(d.get("draft")), state=d.get("state") or "open",
+                    author=(d.get("user") or {}).get("login", ""), head_sha=d["head"]["sha"],
+                    head_ref=d["head"].get("ref", ""), base_sha=d["base"]["sha"],
+                    base_ref=d["base"].get("ref", ""), html_url=d.get("html_url", ""),
+                    repo_html_url=base_repo.get("html_url", ""),
+                    default_branch=base_repo.get("default_branch") or "main")
+
+
+class RepoClient:
+    def __init__(self, gh: github.Github, full_name: str, *, bot_login: str) -> None:
+        self._gh = gh
+        self._requester = gh.requester
+        self.full_name = full_name
+        self._path = f"/repos/{full_name}"
+        self.bot_login = bot_login
+
+    def _json(self, verb: str, path: str, *, params: dict[str, Any] | None = None,
+              body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        try:
+            _, data = self._requester.requestJsonAndCheck(
+                verb, self._path + path, parameters=params, input=body, headers=headers)
+        except GithubException as exc:
+            raise _error(exc, f"{verb} {path}") from None
+        except requests.RequestException as exc:
+            raise GitHubError(f"{verb} {path}: {type(exc).__name__}", status=None) from None
+        return data
+
+    def _text(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
+        try:
+            status, resp_headers, text = self._requester.requestJson(
+                "GET", self._path + path, headers=headers)
+        except requests.RequestException as exc:
+            raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
+        if status >= 500 or status in (403, 429):
+            raise GitHubError(f"GET {path} answered {status}", status=status,
+                              retry_after=_float(resp_headers.get("retry-after")))
+        return status, text
+
+    def _pages(self, path: str, *, limit: int = 3000) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while len(items) < limit:
+            batch = self._json("GET", path, params={"per_page": 100, "page": page})
+            items.extend(batch or [])
+            if not batch or len(batch) < 100:
+                break
+            page += 1
+        return items[:limit]
+
+    # -- reads -------------------------------------------------------------------------------
+    def pull(self, number: int) -> PullInfo:
+        return _pull_info(self._json("GET", f"/pulls/{number}"))
+
+    def pull_diff(self, number: int) -> str | None:
+        """The PR's diff base...head; None when GitHub says it is too large (406)."""
+        return self._diff(f"/pulls/{number}")
+
+    def compare_diff(self, base: str, head: str) -> str | None:
+        return self._diff(f"/compare/{base}...{head}")
+
+    def _diff(self, path: str) -> str | None:
+        status, text = self._text(path, DIFF)
+        if status == 406:
+            return None
+        if status >= 400:
+            raise GitHubError(f"GET {path} (diff) answered {status}", status=status)
+        return text
+
+    def pull_files(self, number: int) -> list[dict[str, Any]]:
+        return self._pages(f"/pulls/{number}/files")
+
+    def commit_messages(self, number: int) -> list[str]:
+        return [c["commit"]["message"] for c in self._pages(f"/pulls/{number}/commits", limit=250)]
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """Whether `old` is in the history of `new` (False after a force push or rebase)."""
+        try:
+            data = self._json("GET", f"/compare/{old}...{new}", params={"per_page": 1})
+        except GitHubError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return data.get("status") in ("ahead", "identical")
+
+    def file_text(self, path: str, ref: str) -> str | None:
+        """The file at `ref`, or None if it is absent."""
+        status, text = self._text(f"/contents/{quote(path)}?ref={quote(ref)}", RAW)
+        if status == 404:
+            return None
+        if status >= 400:
+            raise GitHubError(f"GET contents {path} answered {status}", status=status)
+        if text.lstrip().startswith('{"type":"file"') or text.lstrip().startswith('{"name"'):
+            return _decode_content(text)  # a server that ignored the raw media type
+        return text
+
+    def own_review_bodies(self, number: int) -> list[str]:
+        """Bodies of Beadle's own reviews on the PR, oldest first."""
+        return [r.get("body") or "" for r in self._pages(f"/pulls/{number}/reviews")
+                if (r.get("user") or {}).get("login") == self.bot_login]
+
+    def permission(self, login: str) -> str:
+        try:
+            data = self._json("GET", f"/collaborators/{quote(login)}/permission")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        return str(data.get("permission") or "none")
+
+    # -- writes ------------------------------------------------------------------------------
+    def post_review(self, number: int, *, commit_id: str, body: str,
+                    comments: Sequence[dict[str, object]] = ()) -> int:
+        payload: dict[str, Any] = {"commit_id": commit_id, "body": body, "event": "COMMENT"}
+        if comments:
+            payload["comments"] = list(comments)
+        return int(self._json("POST", f"/pulls/{number}/reviews", body=payload)["id"])
+
+    def comment(self, number: int, body: str) -> int:
+        return int(self._json("POST", f"/issues/{number}/comments", body={"body": body})["id"])
+
+    def react(self, comment_id: int, content: str = "eyes") -> None:
+        self._json("POST", f"/issues/comments/{comment_id}/reactions", body={"content": content})
+
+    def create_check(self, payload: dict[str, Any]) -> int:
+        return int(self._json("POST", "/check-runs", body=payload)["id"])
+
+    def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
+        self._json("PATCH", f"/check-runs/{check_id}", body=payload)
+
+
+def _error(exc: GithubException, what: str) -> GitHubError:
+    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    retry_after = _float((exc.headers or {}).get("retry-after"))
+    return GitHubError(f"{what} answered {exc.status}: {message or 'no message'}",
+                       status=exc.status, retry_after=retry_after)
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(value) if value is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _decode_content(text: str) -> str | None:
+    data = json.loads(text)
+    if data.get("encoding") == "base64":
+        return base64.b64decode(data.get("content", "")).decode("utf-8", errors="replace")
+    return data.get("content")

@@ -1,0 +1,117 @@
+"""One review round, start to finish: the worker calls `Reviewer.run(job)`.
+
+The shell of the functional core: it reads from GitHub, calls the pure steps (plan the round,
+budget, render, check findings, format) and writes one review. Failures propagate as
+GitHubError / ModelError; the worker decides between retry and a visible note.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from bot.budget import estimate_tokens, pack
+from bot.comment import ReviewView, inline_comments, review_body
+from bot.findings import check
+from bot.gather import gather
+from bot.github_repo import GitHubError, PullInfo, RepoClient
+from bot.jobspec import ReviewRequest
+from bot.marker import latest_marker, parse_marker
+from bot.model import ReviewModel
+from bot.prompt import PromptInput, render_prompt
+from bot.rounds import RoundPlan, Skip, plan_round
+
+log = logging.getLogger("beadle.review")
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+
+
+class Repos(Protocol):
+    def repo(self, installation_id: int, full_name: str) -> RepoClient: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    model: str
+    context_tokens: int
+    answer_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    posted: bool
+    detail: str
+    prompt_chars: int = 0
+
+
+class Reviewer:
+    def __init__(self, *, github: Repos, model: ReviewModel, config: ReviewConfig) -> None:
+        self._github = github
+        self._model = model
+        self._config = config
+
+    def run(self, request: ReviewRequest, *, job_key: str) -> Outcome:
+        repo = self._github.repo(request.installation_id, request.repo)
+        if request.verify_permission and request.requested_by:
+            permission = repo.permission(request.requested_by)
+            if permission not in WRITE_PERMISSIONS:
+                return Outcome(False, f"/review by {request.requested_by} ignored: "
+                                      f"permission {permission!r}")
+        if request.comment_id is not None:
+            repo.react(request.comment_id, "eyes")
+        pr = repo.pull(request.pr_number)
+        if pr.state != "open":
+            return Outcome(False, "pull request is not open")
+        if pr.draft and request.mode == "auto":
+            return Outcome(False, "draft pull request skipped")
+        bodies = repo.own_review_bodies(pr.number)
+        if any((m := parse_marker(b)) is not None and m.job == job_key for b in bodies):
+            return Outcome(False, "already posted by an earlier attempt of this job")
+        plan = plan_round(mode=request.mode, previous=latest_marker(bodies), pr_base=pr.base_sha,
+                          pr_head=pr.head_sha, is_ancestor=repo.is_ancestor)
+        if isinstance(plan, Skip):
+            return Outcome(False, plan.reason)
+        return self._review(repo, pr, plan, job_key=job_key)
+
+    def _review(self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, job_key: str
+                ) -> Outcome:
+        cfg = self._config
+        got = gather(repo, pr, plan)
+        base_input = PromptInput(
+            round=plan.round, pr_title=pr.title, pr_body=pr.body, base_sha=plan.base,
+            head_sha=plan.head, diff="", issue=got.issue, issue_note=got.issue_note,
+            range_note=plan.range_note, documents=got.documents, earlier=plan.earlier)
+        frame = render_prompt(base_input)
+        room = cfg.context_tokens - cfg.answer_tokens - estimate_tokens(frame.system + frame.user)
+        packed = pack(got.files, budget_tokens=max(room - room // 20, 0))
+        prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
+        reply = self._model.review(system=prompt.system, prompt=prompt.user, model=cfg.model,
+                                   max_tokens=cfg.answer_tokens)
+        checked = check(reply.answer, packed.files, earlier=plan.earlier, counters=plan.counters)
+        notes = list(got.notes)
+        if got.issue is None:
+            notes.insert(0, got.issue_note)
+        if plan.range_note:
+            notes.append(plan.range_note[0].upper() + plan.range_note[1:])
+        view = ReviewView(
+            round=plan.round, base_sha=plan.base, head_sha=plan.head,
+            blob_url=f"{pr.repo_html_url}/blob/{plan.head}",
+            issue_id=got.issue.id if got.issue else None,
+            issue_title=got.issue.title if got.issue else None, answer=reply.answer,
+            checked=checked, model=reply.model, prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens, omitted=packed.omitted,
+            truncated=packed.truncated, notes=notes, job_key=job_key)
+        body = review_body(view)
+        comments = inline_comments(checked)
+        try:
+            repo.post_review(pr.number, commit_id=plan.head, body=body, comments=comments)
+        except GitHubError as exc:
+            if exc.status != 422 or not comments:
+                raise
+            # GitHub refused an inline comment after all: post the review without them;
+            # every finding is in the body already.
+            log.warning("inline comments refused on %s#%s: %s", repo.full_name, pr.number, exc)
+            repo.post_review(pr.number, commit_id=plan.head, body=body)
+        return Outcome(True, f"round {plan.round} posted for {plan.head[:12]}",
+                       prompt_chars=prompt.size)
+

@@ -1,0 +1,84 @@
+"""Wire the adapters together from Settings: store, GitHub App, model, reviewer, workers, web."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+
+from starlette.applications import Starlette
+
+from bot.github_app import GitHubApp
+from bot.intake import Intake, RecordBatch
+from bot.model import OpenAIReviewer
+from bot.pool import WorkerPool
+from bot.redeliver import redeliver_missed
+from bot.review import ReviewConfig, Reviewer
+from bot.settings import Settings
+from bot.store import Delivery, Recorded, Store
+from bot.web import create_app
+from bot.worker import RetryPolicy, Worker, utcnow
+
+log = logging.getLogger("beadle")
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.database_url.get_secret_value())
+        self.github = GitHubApp(app_id=settings.app_id, private_key_pem=settings.private_key_pem(),
+                                base_url=settings.github_api_url, bot_login=settings.bot_login)
+        self.model = OpenAIReviewer(api_key=settings.openai_api_key.get_secret_value(),
+                                    base_url=settings.openai_base_url,
+                                    timeout=settings.model_timeout)
+        self.reviewer = Reviewer(github=self.github, model=self.model, config=ReviewConfig(
+            model=settings.model, context_tokens=settings.context_tokens,
+            answer_tokens=settings.answer_tokens))
+
+    def pool(self) -> WorkerPool:
+        policy = RetryPolicy(max_attempts=self.settings.max_attempts,
+                             base=self.settings.retry_base)
+        return WorkerPool(lambda name: Worker(store=self.store, reviewer=self.reviewer,
+                                              github=self.github, name=name, policy=policy,
+                                              poll=self.settings.poll_interval),
+                          size=self.settings.workers)
+
+    def web(self, *, with_workers: bool) -> Starlette:
+        pool = self.pool() if with_workers else None
+        intake = Intake(self._record_and_wake(pool))
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            stop = threading.Event()
+            if pool is not None:
+                pool.start()
+            if self.settings.redeliver_every > 0:
+                threading.Thread(target=self.redeliver_loop, args=(stop,), daemon=True).start()
+            try:
+                yield
+            finally:
+                stop.set()
+                if pool is not None:
+                    pool.stop()
+
+        return create_app(secret=self.settings.webhook_secret.get_secret_value(), intake=intake,
+                          bot_login=self.settings.bot_login, lifespan=lifespan)
+
+    def _record_and_wake(self, pool: WorkerPool | None) -> RecordBatch:
+        def record(batch: Sequence[Delivery]) -> list[Recorded]:
+            results = self.store.record_deliveries(batch)
+            if pool is not None and any(r.job_id is not None for r in results):
+                pool.wake()
+            return results
+        return record
+
+    def redeliver_loop(self, stop: threading.Event) -> None:
+        every = self.settings.redeliver_every
+        while not stop.wait(every):
+            try:
+                redeliver_missed(self.github, self.store,
+                                 since=utcnow() - timedelta(seconds=max(every * 2, 3600)))
+            except Exception:
+                log.exception("periodic redelivery failed")
