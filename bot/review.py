@@ -8,6 +8,8 @@ GitHubError / ModelError; the worker decides between retry and a visible note.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -24,6 +26,7 @@ from bot.rounds import RoundPlan, Skip, plan_round
 
 log = logging.getLogger("beadle.review")
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+POST_ATTEMPTS = 3
 
 
 class Repos(Protocol):
@@ -45,7 +48,9 @@ class Outcome:
 
 
 class Reviewer:
-    def __init__(self, *, github: Repos, model: ReviewModel, config: ReviewConfig) -> None:
+    def __init__(self, *, github: Repos, model: ReviewModel, config: ReviewConfig,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sleep = sleep
         self._github = github
         self._model = model
         self._config = config
@@ -103,15 +108,37 @@ class Reviewer:
             truncated=packed.truncated, notes=notes, job_key=job_key)
         body = review_body(view)
         comments = inline_comments(checked)
-        try:
-            repo.post_review(pr.number, commit_id=plan.head, body=body, comments=comments)
-        except GitHubError as exc:
-            if exc.status != 422 or not comments:
-                raise
-            # GitHub refused an inline comment after all: post the review without them;
-            # every finding is in the body already.
-            log.warning("inline comments refused on %s#%s: %s", repo.full_name, pr.number, exc)
-            repo.post_review(pr.number, commit_id=plan.head, body=body)
+        self._post(repo, pr.number, commit_id=plan.head, body=body, comments=comments,
+                   job_key=job_key)
         return Outcome(True, f"round {plan.round} posted for {plan.head[:12]}",
                        prompt_chars=prompt.size)
 
+
+    def _post(self, repo: RepoClient, number: int, *, commit_id: str, body: str,
+              comments: list[dict[str, object]], job_key: str) -> None:
+        """Post the review once. A failed POST may still have landed, so before trying again
+        look for this job's marker; a posting hiccup does not cost a second model call."""
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                repo.post_review(number, commit_id=commit_id, body=body, comments=comments)
+                return
+            except GitHubError as exc:
+                if exc.status == 422 and comments:
+                    # GitHub refused an inline comment after all: every finding is in the
+                    # body, so post without them rather than not at all.
+                    log.warning("inline comments refused on %s#%s: %s", repo.full_name, number,
+                                exc)
+                    comments = []
+                    continue
+                if not exc.transient or attempt == POST_ATTEMPTS:
+                    raise
+                log.warning("posting to %s#%s failed (%s); trying again", repo.full_name, number,
+                            exc)
+                self._sleep(min(exc.retry_after or attempt, 60))
+            if _posted(repo, number, job_key):
+                return
+
+
+def _posted(repo: RepoClient, number: int, job_key: str) -> bool:
+    return any((m := parse_marker(b)) is not None and m.job == job_key
+               for b in repo.own_review_bodies(number))

@@ -32,7 +32,8 @@ class Runtime:
                                 base_url=settings.github_api_url, bot_login=settings.bot_login)
         self.model = OpenAIReviewer(api_key=settings.openai_api_key.get_secret_value(),
                                     base_url=settings.openai_base_url,
-                                    timeout=settings.model_timeout)
+                                    timeout=settings.model_timeout,
+                                    max_retries=settings.model_retries)
         self.reviewer = Reviewer(github=self.github, model=self.model, config=ReviewConfig(
             model=settings.model, context_tokens=settings.context_tokens,
             answer_tokens=settings.answer_tokens))
@@ -42,7 +43,8 @@ class Runtime:
                              base=self.settings.retry_base)
         return WorkerPool(lambda name: Worker(store=self.store, reviewer=self.reviewer,
                                               github=self.github, name=name, policy=policy,
-                                              poll=self.settings.poll_interval),
+                                              poll=self.settings.poll_interval,
+                                              lease=timedelta(seconds=self.settings.lease_seconds)),
                           size=self.settings.workers)
 
     def web(self, *, with_workers: bool) -> Starlette:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
     model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
     redeliver_every: float = Field(default=0.0, ge=0, validation_alias="BEADLE_REDELIVER_EVERY")
+    lease_seconds: float = Field(default=120.0, ge=1, validation_alias="BEADLE_LEASE_SECONDS")
+    model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
     retry_base: float = Field(default=5.0, gt=0, validation_alias="BEADLE_RETRY_BASE")
     poll_interval: float = Field(default=1.0, gt=0, validation_alias="BEADLE_POLL_INTERVAL")
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
