@@ -29,12 +29,15 @@ class Gathered:
     notes: list[str] = field(default_factory=list)  # said in the review
 
 
-def gather(repo: RepoClient, pr: PullInfo, plan: RoundPlan) -> Gathered:
+def gather(repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, documents: bool = True
+           ) -> Gathered:
+    """`documents=False` for later rounds: the plan was read in round one, and a follow-up
+    review is about the new commits and the earlier findings."""
     files, notes = _diff(repo, pr, plan)
     issue, issue_note = _issue(repo, pr)
     in_diff = {f.path for f in files}
-    documents = _documents(repo, issue, pr.head_sha, skip=in_diff) if issue else []
-    return Gathered(files=files, issue=issue, issue_note=issue_note, documents=documents,
+    docs = _documents(repo, issue, pr.head_sha, skip=in_diff) if issue and documents else []
+    return Gathered(files=files, issue=issue, issue_note=issue_note, documents=docs,
                     notes=notes)
 
 

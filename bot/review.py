@@ -1,8 +1,8 @@
-"""One review round, start to finish: the worker calls `Reviewer.run(job)`.
+"""One review round, start to finish: the worker calls `Reviewer.run(request, job_key=…)`.
 
-The shell of the functional core: it reads from GitHub, calls the pure steps (plan the round,
-budget, render, check findings, format) and writes one review. Failures propagate as
-GitHubError / ModelError; the worker decides between retry and a visible note.
+The shell around the functional core: it reads from GitHub, calls the pure steps (plan the
+round, budget, render, check findings, format) and writes one review and a check run. Failures
+propagate as GitHubError / ModelError; the worker decides between a retry and a visible note.
 """
 
 from __future__ import annotations
@@ -13,20 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from bot import check_run
 from bot.budget import estimate_tokens, pack
 from bot.comment import ReviewView, inline_comments, review_body
 from bot.findings import check
 from bot.gather import gather
 from bot.github_repo import GitHubError, PullInfo, RepoClient
-from bot.jobspec import ReviewRequest
+from bot.jobspec import Mode, ReviewRequest
 from bot.marker import latest_marker, parse_marker
 from bot.model import ReviewModel
 from bot.prompt import PromptInput, render_prompt
+from bot.repo_config import PATH as CONFIG_PATH
+from bot.repo_config import LoadedConfig, parse_config
 from bot.rounds import RoundPlan, Skip, plan_round
 
 log = logging.getLogger("beadle.review")
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 POST_ATTEMPTS = 3
+CONFIG_TTL = 60.0  # seconds a repository's .github/beadle.yml is reused
 
 
 class Repos(Protocol):
@@ -49,11 +53,11 @@ class Outcome:
 
 class Reviewer:
     def __init__(self, *, github: Repos, model: ReviewModel, config: ReviewConfig,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
-        self._github = github
-        self._model = model
-        self._config = config
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._github, self._model, self._config = github, model, config
+        self._sleep, self._clock = sleep, clock
+        self._repo_configs: dict[tuple[str, str], tuple[float, LoadedConfig]] = {}
 
     def run(self, request: ReviewRequest, *, job_key: str) -> Outcome:
         repo = self._github.repo(request.installation_id, request.repo)
@@ -67,7 +71,10 @@ class Reviewer:
         pr = repo.pull(request.pr_number)
         if pr.state != "open":
             return Outcome(False, "pull request is not open")
-        if pr.draft and request.mode == "auto":
+        loaded = self._repo_config(repo, pr.default_branch)
+        if request.mode is Mode.AUTO and not loaded.config.auto_review:
+            return Outcome(False, f"automatic reviews are off in {CONFIG_PATH}")
+        if request.mode is Mode.AUTO and pr.draft and not loaded.config.drafts:
             return Outcome(False, "draft pull request skipped")
         bodies = repo.own_review_bodies(pr.number)
         if any((m := parse_marker(b)) is not None and m.job == job_key for b in bodies):
@@ -76,26 +83,35 @@ class Reviewer:
                           pr_head=pr.head_sha, is_ancestor=repo.is_ancestor)
         if isinstance(plan, Skip):
             return Outcome(False, plan.reason)
-        return self._review(repo, pr, plan, job_key=job_key)
+        check_id = self._start_check(repo, plan)
+        try:
+            return self._review(repo, pr, plan, loaded, job_key=job_key, check_id=check_id)
+        except Exception as exc:
+            if check_id is not None:
+                _quietly(repo.update_check, check_id, check_run.failed(
+                    f"This attempt failed ({exc}). Beadle retries transient failures and leaves "
+                    f"a note on the pull request if it gives up."))
+            raise
 
-    def _review(self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, job_key: str
-                ) -> Outcome:
-        cfg = self._config
-        got = gather(repo, pr, plan)
+    def _review(self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, loaded: LoadedConfig, *,
+                job_key: str, check_id: int | None) -> Outcome:
+        cfg, repo_cfg = self._config, loaded.config
+        got = gather(repo, pr, plan, documents=plan.round == 1)
         base_input = PromptInput(
             round=plan.round, pr_title=pr.title, pr_body=pr.body, base_sha=plan.base,
             head_sha=plan.head, diff="", issue=got.issue, issue_note=got.issue_note,
-            range_note=plan.range_note, documents=got.documents, earlier=plan.earlier)
+            range_note=plan.range_note, documents=got.documents, earlier=plan.earlier,
+            extra_instructions=repo_cfg.instructions)
         frame = render_prompt(base_input)
-        room = cfg.context_tokens - cfg.answer_tokens - estimate_tokens(frame.system + frame.user)
-        packed = pack(got.files, budget_tokens=max(room - room // 20, 0))
+        context = repo_cfg.context_tokens or cfg.context_tokens
+        room = context - cfg.answer_tokens - estimate_tokens(frame.system + frame.user)
+        packed = pack(got.files, budget_tokens=max(room - room // 20, 0), ignore=repo_cfg.ignore)
         prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
-        reply = self._model.review(system=prompt.system, prompt=prompt.user, model=cfg.model,
-                                   max_tokens=cfg.answer_tokens)
+        reply = self._model.review(system=prompt.system, prompt=prompt.user,
+                                   model=repo_cfg.model or cfg.model, max_tokens=cfg.answer_tokens)
         checked = check(reply.answer, packed.files, earlier=plan.earlier, counters=plan.counters)
-        notes = list(got.notes)
-        if got.issue is None:
-            notes.insert(0, got.issue_note)
+        notes = [n for n in (got.issue_note if got.issue is None else None, loaded.problem) if n]
+        notes += got.notes
         if plan.range_note:
             notes.append(plan.range_note[0].upper() + plan.range_note[1:])
         view = ReviewView(
@@ -106,22 +122,40 @@ class Reviewer:
             checked=checked, model=reply.model, prompt_tokens=reply.prompt_tokens,
             completion_tokens=reply.completion_tokens, omitted=packed.omitted,
             truncated=packed.truncated, notes=notes, job_key=job_key)
-        body = review_body(view)
-        comments = inline_comments(checked)
-        self._post(repo, pr.number, commit_id=plan.head, body=body, comments=comments,
-                   job_key=job_key)
+        review_id = self._post(repo, pr.number, commit_id=plan.head, body=review_body(view),
+                               comments=inline_comments(checked), job_key=job_key)
+        if check_id is not None:
+            _quietly(repo.update_check, check_id, check_run.completed(
+                checked, reply.answer.assessment.ready_to_merge, round_=plan.round,
+                review_url=f"{pr.html_url}#pullrequestreview-{review_id}" if review_id else "",
+                critical_fails=repo_cfg.critical_fails_check))
         return Outcome(True, f"round {plan.round} posted for {plan.head[:12]}",
                        prompt_chars=prompt.size)
 
+    def _repo_config(self, repo: RepoClient, branch: str) -> LoadedConfig:
+        key = (repo.full_name, branch)
+        cached = self._repo_configs.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        loaded = parse_config(repo.file_text(CONFIG_PATH, branch))
+        self._repo_configs[key] = (self._clock() + CONFIG_TTL, loaded)
+        return loaded
+
+    def _start_check(self, repo: RepoClient, plan: RoundPlan) -> int | None:
+        """A check run is a courtesy: an installation without `checks: write` still gets reviews."""
+        try:
+            return repo.create_check(check_run.started(plan.head, round_=plan.round))
+        except GitHubError as exc:
+            log.warning("no check run on %s: %s", repo.full_name, exc)
+            return None
 
     def _post(self, repo: RepoClient, number: int, *, commit_id: str, body: str,
-              comments: list[dict[str, object]], job_key: str) -> None:
+              comments: list[dict[str, object]], job_key: str) -> int | None:
         """Post the review once. A failed POST may still have landed, so before trying again
         look for this job's marker; a posting hiccup does not cost a second model call."""
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                repo.post_review(number, commit_id=commit_id, body=body, comments=comments)
-                return
+                return repo.post_review(number, commit_id=commit_id, body=body, comments=comments)
             except GitHubError as exc:
                 if exc.status == 422 and comments:
                     # GitHub refused an inline comment after all: every finding is in the
@@ -135,10 +169,14 @@ class Reviewer:
                 log.warning("posting to %s#%s failed (%s); trying again", repo.full_name, number,
                             exc)
                 self._sleep(min(exc.retry_after or attempt, 60))
-            if _posted(repo, number, job_key):
-                return
+            if any((m := parse_marker(b)) is not None and m.job == job_key
+                   for b in repo.own_review_bodies(number)):
+                return None
+        return None
 
 
-def _posted(repo: RepoClient, number: int, job_key: str) -> bool:
-    return any((m := parse_marker(b)) is not None and m.job == job_key
-               for b in repo.own_review_bodies(number))
+def _quietly(call: Callable[..., object], *args: object) -> None:
+    try:
+        call(*args)
+    except GitHubError as exc:
+        log.warning("check run update failed: %s", exc)
