@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 from functools import cache
+from pathlib import Path
 
 import jinja2
 
@@ -24,11 +25,22 @@ def fence(text: str | None, info: str = "") -> str:
     return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
 
 
+def _template_dir() -> str:
+    """prompts/ ships inside the installed package as `bot.prompts`; in a source checkout that
+    shadows the installed package, it sits beside bot/."""
+    try:
+        root = importlib.resources.files("bot.prompts")
+        if root.joinpath("review.j2").is_file():
+            return str(root)
+    except ModuleNotFoundError:
+        pass
+    return str(Path(__file__).resolve().parent.parent / "prompts")
+
+
 @cache
 def environment() -> jinja2.Environment:
-    root = importlib.resources.files("bot.prompts")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=jinja2.FileSystemLoader(_template_dir()),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain text and markdown; HTML is escaped explicitly where shown
         trim_blocks=True,
