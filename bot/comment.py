@@ -44,12 +44,29 @@ def review_body(view: ReviewView) -> str:
     body = render("review_body.md.j2", round=view.round, issue_id=view.issue_id,
                   issue_title=view.issue_title, summary=a.summary, notes=list(view.notes),
                   earlier=list(view.checked.earlier), findings=list(view.checked.findings),
-                  strengths=a.strengths, requirements=a.requirements, omitted=list(view.omitted),
+                  strengths=a.strengths, requirements=a.requirements, omitted=group_omitted(view.omitted),
                   truncated=list(view.truncated), assessment=a.assessment,
                   blob_url=view.blob_url, base_sha=view.base_sha, head_sha=view.head_sha,
                   model=view.model, prompt_tokens=view.prompt_tokens,
                   completion_tokens=view.completion_tokens)
     return fit(body, tail=render_marker(marker_for(view)), note=CUT_NOTE)
+
+
+@dataclass(frozen=True, slots=True)
+class OmittedGroup:
+    reason: str
+    paths: list[str]
+    more: int  # paths with this reason not listed by name
+
+
+def group_omitted(omitted: Sequence[Omitted], *, listed: int = 30) -> list[OmittedGroup]:
+    """"Not reviewed", by reason: a 3,000-file PR must not push the findings past GitHub's
+    size limit with a list of lockfiles."""
+    by_reason: dict[str, list[str]] = {}
+    for o in omitted:
+        by_reason.setdefault(o.reason, []).append(o.path)
+    return [OmittedGroup(reason, paths[:listed], max(len(paths) - listed, 0))
+            for reason, paths in by_reason.items()]
 
 
 def marker_for(view: ReviewView) -> Marker:

@@ -117,3 +117,22 @@ def test_comments_by_bots_cause_no_model_call(github, model, beadle):
         github, REPO, number, "/review", login="beadle[bot]", user_type="Bot",
         author_association="NONE"))
     assert response.status_code == 200 and len(model.requests) == 1
+
+
+def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github, model, env,
+                                                                          git):
+    """The outsider's `/review` and a push coalesce into one job; the push must not be lost."""
+    from tests.harness import Beadle
+
+    with Beadle(env, with_workers=False) as web:  # queue both before any worker runs
+        number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
+        github.set_permission(REPO, "mallory", "read")
+        deliver(web.url, "issue_comment", issue_comment_payload(
+            github, REPO, number, "/review", login="mallory", author_association="NONE"))
+        deliver(web.url, "pull_request", pull_request_payload(github, REPO, number, "opened"))
+        [job] = web.runtime.store.recent_jobs()
+    with Beadle(env) as beadle:
+        wait_for(lambda: github.reviews(REPO, number), what="the push's review")
+        wait_for(lambda: beadle.runtime.store.job(job.id).state.value == "done", what="done")
+    assert len(github.reviews(REPO, number)) == 1
+    assert github.reactions == []  # no 👀 for a command that was refused
