@@ -58,7 +58,7 @@ def _duration(text: str) -> timedelta:
     return timedelta(**{unit: int(match[1])})
 
 
-def _serve(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _serve(runtime, args: argparse.Namespace) -> int:
     import uvicorn
 
     app = runtime.web(with_workers=not args.no_worker)
@@ -67,7 +67,7 @@ def _serve(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _worker(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _worker(runtime, args: argparse.Namespace) -> int:
     pool = runtime.pool()
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,7 +79,7 @@ def _worker(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _jobs(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _jobs(runtime, args: argparse.Namespace) -> int:
     print(f"{'id':>6}  {'state':8} {'tries':>5}  {'pull request':32} {'head':12}  last error")
     for job in runtime.store.recent_jobs(args.limit):
         r = job.request
@@ -89,7 +89,7 @@ def _jobs(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _redeliver(runtime, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _redeliver(runtime, args: argparse.Namespace) -> int:
     from bot.redeliver import redeliver_missed
 
     done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)

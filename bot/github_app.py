@@ -82,7 +82,7 @@ class GitHubApp:
             headers, page = requester.requestJsonAndCheck(
                 "GET", "/app/hook/deliveries", parameters=params)
             for item in page or []:
-                delivered = datetime.fromisoformat(str(item["delivered_at"]).replace("Z", "+00:00"))
+                delivered = datetime.fromisoformat(str(item["delivered_at"]))
                 if delivered < since:
                     return
                 yield item

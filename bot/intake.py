@@ -41,7 +41,7 @@ class Intake:
                 try:
                     results = await anyio.to_thread.run_sync(
                         self._record_batch, [delivery for delivery, _ in batch])
-                except Exception as exc:  # the store is down: every waiter answers 503
+                except Exception as exc:  # noqa: BLE001  the store is down: every waiter gets 503
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)

@@ -34,19 +34,21 @@ def plan_round(*, mode: Mode, previous: Marker | None, pr_base: str, pr_head: st
                is_ancestor: Callable[[str, str], bool]) -> RoundPlan | Skip:
     if previous is None or mode is Mode.FULL:
         return RoundPlan(round=1, base=pr_base, head=pr_head, whole_pr=True)
-    carried = dict(round=previous.round + 1, head=pr_head, earlier=previous.findings,
-                   counters=dict(previous.counters))
+
+    def next_round(base: str, *, whole_pr: bool, note: str | None = None) -> RoundPlan:
+        return RoundPlan(round=previous.round + 1, base=base, head=pr_head, whole_pr=whole_pr,
+                         earlier=previous.findings, counters=dict(previous.counters),
+                         range_note=note)
+
     if previous.head == pr_head:
         if mode is Mode.AUTO:
             return Skip(f"head {pr_head[:12]} was already reviewed in round {previous.round}")
-        return RoundPlan(base=pr_base, whole_pr=True, **carried,  # type: ignore[arg-type]
-                         range_note=(f"`/review` asked again for {pr_head[:12]}, which round "
-                                     f"{previous.round} already reviewed: the whole pull request "
-                                     f"is reviewed again."))
+        return next_round(pr_base, whole_pr=True, note=(
+            f"`/review` asked again for {pr_head[:12]}, which round {previous.round} already "
+            f"reviewed: the whole pull request is reviewed again."))
     if is_ancestor(previous.head, pr_head):
-        return RoundPlan(base=previous.head, whole_pr=False, **carried)  # type: ignore[arg-type]
-    return RoundPlan(base=pr_base, whole_pr=True, **carried,  # type: ignore[arg-type]
-                     range_note=(f"the head reviewed in round {previous.round} "
-                                 f"({previous.head[:12]}) is no longer in this branch's history "
-                                 f"(force push or rebase), so this round reviews the whole pull "
-                                 f"request again."))
+        return next_round(previous.head, whole_pr=False)
+    return next_round(pr_base, whole_pr=True, note=(
+        f"the head reviewed in round {previous.round} ({previous.head[:12]}) is no longer in "
+        f"this branch's history (force push or rebase), so this round reviews the whole pull "
+        f"request again."))
