@@ -7,6 +7,9 @@ Runtime (store, workers, web app under uvicorn) against them; `deliver` POSTs si
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -67,6 +70,28 @@ def deliver(url: str, event: str, payload: dict[str, Any] | bytes, *,
                "X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json",
                "User-Agent": "GitHub-Hookshot/test"}
     return httpx.post(f"{url}/api/github/webhooks", content=body, headers=headers, timeout=10)
+
+
+def spawn(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`beadle ARGS` as a deployment runs it: its own process, settings from the environment."""
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen:
+    """`beadle serve` on `port`, once `/healthz` answers."""
+    proc = spawn(env, "serve", "--host", "127.0.0.1", "--port", str(port), *extra)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise AssertionError(f"beadle serve exited: {proc.stderr.read().decode()}")
+    proc.kill()
+    raise AssertionError("beadle serve did not come up")
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:

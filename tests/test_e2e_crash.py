@@ -1,43 +1,21 @@
 """kill -9 during a model call, restart on the same database: exactly one review (subprocess)."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 
 from tests.fakes.model import FakeModel
 from tests.fakes.server import free_port
 from tests.fakes.webhooks import pull_request_payload
 from tests.harness import *  # noqa: F403  (fixtures)
-from tests.harness import REPO, deliver, settings_env, wait_for
+from tests.harness import REPO, deliver, serve, settings_env, wait_for
 
 
 @pytest.fixture
 def model():  # noqa: F811  (slow enough to be killed mid-call)
     with FakeModel(latency=1.5) as fake:
         yield fake
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            raise AssertionError(f"beadle serve exited: {proc.stderr.read().decode()}")
-    proc.kill()
-    raise AssertionError("beadle serve did not come up")
 
 
 def test_kill_9_during_the_model_call_then_restart_gives_exactly_one_review(

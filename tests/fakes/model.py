@@ -108,11 +108,13 @@ class FakeModel:
             status, headers = scripted
             return JSONResponse({"error": {"message": f"scripted {status}", "type": "server_error"}},
                                 status_code=status, headers=headers)
+        body["started"] = time.monotonic()
         if self.latency:
             await asyncio.sleep(self.latency)
         prompt = body["messages"][-1]["content"]
         content = json.dumps(self.answer(prompt))
         body["answered"] = True
+        body["ended"] = time.monotonic()
         return JSONResponse({
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "fake-model"),
