@@ -16,6 +16,7 @@ from bot.prompt import Document
 from bot.rounds import RoundPlan
 
 MAX_DOCUMENTS = 3
+COMPARE_FILE_LIMIT = 300  # the compare API lists at most 300 files
 MAX_DOCUMENT_CHARS = 40_000
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
 
@@ -42,6 +43,11 @@ def gather(repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, documents: bool =
 
 
 def _diff(repo: RepoClient, pr: PullInfo, plan: RoundPlan) -> tuple[list[FileDiff], list[str]]:
+    if not plan.whole_pr:
+        compared = repo.compare(plan.base, plan.head) or {}
+        files = compared.get("files") or []
+        if 0 < len(files) < COMPARE_FILE_LIMIT and all("patch" in f for f in files):
+            return from_pr_files(files), []  # the comparison the round plan fetched anyway
     text = repo.pull_diff(pr.number) if plan.whole_pr else repo.compare_diff(plan.base, plan.head)
     if text is not None:
         return parse_diff(text), []

@@ -68,6 +68,7 @@ class RepoClient:
         self.full_name = full_name
         self._path = f"/repos/{full_name}"
         self.bot_login = bot_login
+        self._compared: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     def _json(self, verb: str, path: str, *, params: dict[str, Any] | None = None,
               body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -127,15 +128,24 @@ class RepoClient:
     def commit_messages(self, number: int) -> list[str]:
         return [c["commit"]["message"] for c in self._pages(f"/pulls/{number}/commits", limit=250)]
 
+    def compare(self, base: str, head: str) -> dict[str, Any] | None:
+        """`GET /compare/base...head` (status, commits, up to 300 files with patches); None for
+        an unknown commit. Remembered for this client's job: the round plan and the diff of a
+        follow-up round are one request."""
+        key = (base, head)
+        if key not in self._compared:
+            try:
+                self._compared[key] = self._json("GET", f"/compare/{base}...{head}")
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise
+                self._compared[key] = None
+        return self._compared[key]
+
     def is_ancestor(self, old: str, new: str) -> bool:
         """Whether `old` is in the history of `new` (False after a force push or rebase)."""
-        try:
-            data = self._json("GET", f"/compare/{old}...{new}", params={"per_page": 1})
-        except GitHubError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return data.get("status") in ("ahead", "identical")
+        data = self.compare(old, new)
+        return data is not None and data.get("status") in ("ahead", "identical")
 
     def file_text(self, path: str, ref: str) -> str | None:
         """The file at `ref`, or None if it is absent."""
