@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -22,15 +23,34 @@ RAW = {"Accept": "application/vnd.github.raw+json"}
 
 
 class GitHubError(Exception):
-    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None):
+    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None,
+                 rate_limited: bool = False):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
     @property
     def transient(self) -> bool:
-        """5xx, rate limits and connection trouble pass; a 404 or 422 will not."""
-        return self.status is None or self.status >= 500 or self.status in (403, 429)
+        """5xx, rate limits and connection trouble pass; a 404, 422 or a refused permission
+        (403 without rate-limit signs) will not."""
+        if self.status is None or self.status >= 500 or self.status == 429:
+            return True
+        return self.status == 403 and self.rate_limited
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait before the next request, from GitHub's headers, if it says to wait.
+    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api"""
+    lower = {k.lower(): v for k, v in headers.items()}
+    retry_after = _float(lower.get("retry-after"))
+    if retry_after is not None:
+        return max(retry_after, 0.0)
+    if lower.get("x-ratelimit-remaining") == "0":
+        reset = _float(lower.get("x-ratelimit-reset"))
+        if reset is not None:
+            return max(reset - (time.time() if now is None else now), 0.0) + 1.0
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +108,9 @@ class RepoClient:
         except requests.RequestException as exc:
             raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
         if status >= 500 or status in (403, 429):
-            raise GitHubError(f"GET {path} answered {status}", status=status,
-                              retry_after=_float(resp_headers.get("retry-after")))
+            wait = rate_limit_wait(resp_headers)
+            raise GitHubError(f"GET {path} answered {status}", status=status, retry_after=wait,
+                              rate_limited=wait is not None or "rate limit" in text.lower())
         return status, text
 
     def _pages(self, path: str, *, limit: int = 3000) -> list[dict[str, Any]]:
@@ -195,9 +216,10 @@ class RepoClient:
 
 def _error(exc: GithubException, what: str) -> GitHubError:
     message = exc.data.get("message") if isinstance(exc.data, dict) else None
-    retry_after = _float((exc.headers or {}).get("retry-after"))
+    wait = rate_limit_wait(exc.headers or {})
+    limited = wait is not None or "rate limit" in str(message or "").lower()
     return GitHubError(f"{what} answered {exc.status}: {message or 'no message'}",
-                       status=exc.status, retry_after=retry_after)
+                       status=exc.status, retry_after=wait, rate_limited=limited)
 
 
 def _float(value: object) -> float | None:
