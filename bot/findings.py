@@ -60,12 +60,22 @@ def check(answer: ReviewAnswer, files: Sequence[FileDiff], *,
     for finding in sorted(answer.findings, key=lambda f: order[f.severity]):
         letter = LETTER[finding.severity]
         counters[letter] = counters.get(letter, 0) + 1
+        finding = finding.model_copy(update={"file": _repo_path(finding.file)})
         placed.append(_place(f"{letter}{counters[letter]}", finding, by_path.get(finding.file)))
     verdicts = _earlier(earlier, answer.earlier_findings)
     still_open = [v.finding for v in verdicts if v.status is None or v.status in STILL_OPEN]
     still_open += [TrackedFinding(p.id, p.finding.severity.value, p.finding.title, p.finding.file,
                                   p.finding.start_line) for p in placed]
     return Checked(tuple(placed), tuple(verdicts), tuple(still_open), counters)
+
+
+def _repo_path(path: str) -> str:
+    """Models sometimes quote the diff's `b/` prefix or a `./`; GitHub wants the bare path."""
+    path = path.strip().strip("`")
+    for prefix in ("b/", "a/", "./", "/"):
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+    return path
 
 
 def _place(ident: str, finding: Finding, diff: FileDiff | None) -> Placed:

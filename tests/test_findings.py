@@ -81,3 +81,9 @@ def test_a_huge_review_is_cut_below_githubs_limit_and_keeps_its_marker():
     body = review_body(view(check(a, DIFF), a, round_=1))
     assert len(body) < GITHUB_BODY_LIMIT and "cut to fit" in body
     assert parse_marker(body) is not None
+
+
+def test_paths_quoted_with_diff_prefixes_are_recognised():
+    checked = check(answer(finding(file="b/app.py"), finding(file="`./app.py`")), DIFF)
+    assert [(p.finding.file, p.verified, p.line) for p in checked.findings] == [
+        ("app.py", True, 2), ("app.py", True, 2)]
