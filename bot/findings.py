@@ -60,7 +60,8 @@ def check(answer: ReviewAnswer, files: Sequence[FileDiff], *,
     for finding in sorted(answer.findings, key=lambda f: order[f.severity]):
         letter = LETTER[finding.severity]
         counters[letter] = counters.get(letter, 0) + 1
-        finding = finding.model_copy(update={"file": _repo_path(finding.file)})
+        if finding.file not in by_path:  # a real top-level `b/` folder keeps its name
+            finding = finding.model_copy(update={"file": _repo_path(finding.file)})
         placed.append(_place(f"{letter}{counters[letter]}", finding, by_path.get(finding.file)))
     verdicts = _earlier(earlier, answer.earlier_findings)
     still_open = [v.finding for v in verdicts if v.status is None or v.status in STILL_OPEN]
