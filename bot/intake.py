@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import anyio.to_thread
 
-from bot.store import Delivery, Recorded
+from bot.jobs import Delivery, Recorded
 
 RecordBatch = Callable[[Sequence[Delivery]], list[Recorded]]
 

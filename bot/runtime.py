@@ -12,12 +12,13 @@ from starlette.applications import Starlette
 
 from bot.github_app import GitHubApp
 from bot.intake import Intake, RecordBatch
+from bot.jobs import Delivery, Recorded
 from bot.model import OpenAIReviewer
 from bot.pool import WorkerPool
 from bot.redeliver import redeliver_missed
 from bot.review import ReviewConfig, Reviewer
 from bot.settings import Settings
-from bot.store import Delivery, Recorded, Store
+from bot.store import Store
 from bot.web import create_app
 from bot.worker import RetryPolicy, Worker, utcnow
 

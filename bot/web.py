@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from bot.intake import Intake
-from bot.store import Delivery
+from bot.jobs import Delivery
 from bot.triggers import decide
 from bot.webhook import MAX_PAYLOAD_BYTES, WebhookError, parse
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.comment import failure_note
 from bot.github_repo import GitHubError
+from bot.jobs import Job
 from bot.model import ModelError
 from bot.review import Repos, Reviewer
-from bot.store import Job, Store
+from bot.store import Store
 
 log = logging.getLogger("beadle.worker")
 Clock = Callable[[], datetime]
