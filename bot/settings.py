@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+_EMPTY = "is set but empty"
 
 
 class SettingsError(Exception):
@@ -20,7 +23,8 @@ class Settings(BaseSettings):
 
     app_id: str = Field(validation_alias="APP_ID")
     private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
-    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH")
+    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH",
+                                          validate_default=True)
     webhook_secret: SecretStr = Field(validation_alias="WEBHOOK_SECRET")
     github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
     openai_api_key: SecretStr = Field(validation_alias="OPENAI_API_KEY")
@@ -43,11 +47,28 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=1.0, gt=0, validation_alias="BEADLE_POLL_INTERVAL")
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
 
-    @model_validator(mode="after")
-    def _one_key(self) -> Settings:
-        if self.private_key is None and self.private_key_path is None:
+    @field_validator("app_id", "webhook_secret", "openai_api_key", mode="after")
+    @classmethod
+    def _not_blank(cls, value: str | SecretStr) -> str | SecretStr:
+        """`WEBHOOK_SECRET=` (a blank line in .env) is no secret: refuse to start on it rather
+        than refuse every delivery later."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not raw.strip():
+            raise ValueError(_EMPTY)
+        return value
+
+    @field_validator("private_key", mode="after")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("private_key_path", mode="after")
+    @classmethod
+    def _one_key(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """Checked on the field defined last, so it is reported with every other problem."""
+        if value is None and info.data.get("private_key") is None:
             raise ValueError("set PRIVATE_KEY or PRIVATE_KEY_PATH")
-        return self
+        return value
 
     def private_key_pem(self) -> str:
         """The App's PEM key; `\\n` escapes allowed in PRIVATE_KEY, as Probot accepts them."""
@@ -75,8 +96,10 @@ def _describe(exc: ValidationError) -> str:
         name = str(err["loc"][0]) if err["loc"] else ""
         if err["type"] == "missing":
             problems.append(f"missing required setting {name}")
-        elif name:
-            problems.append(f"{name}: {err['msg']}")
+        elif _EMPTY in err["msg"]:
+            problems.append(f"missing required setting {name} (it {_EMPTY})")
         else:
-            problems.append(err["msg"].removeprefix("Value error, "))
+            text = err["msg"].removeprefix("Value error, ")
+            named = not name or name.upper() in text  # the message names its variable itself
+            problems.append(text if named else f"{name}: {text}")
     return "; ".join(problems)
