@@ -20,6 +20,20 @@ from github.GithubRetry import GithubRetry
 from bot.github_repo import RepoClient
 
 
+class _SharedInstallationAuth(github.Auth.AppInstallationAuth):
+    """One installation token for all worker threads. PyGithub refreshes the token without a
+    lock, so threads sharing a client would each trade a JWT for a token of their own."""
+
+    def __init__(self, app_auth: github.Auth.AppAuth, installation_id: int) -> None:
+        super().__init__(app_auth, installation_id)
+        self._token_lock = threading.Lock()
+
+    @property
+    def token(self) -> str:
+        with self._token_lock:
+            return super().token
+
+
 def _retry() -> GithubRetry:
     # Only reads are retried inside PyGithub: a POST that failed may still have landed, so
     # writes are retried by the job queue, which first looks for what it already posted.
@@ -29,7 +43,7 @@ def _retry() -> GithubRetry:
 
 class GitHubApp:
     def __init__(self, *, app_id: str, private_key_pem: str, base_url: str,
-                 bot_login: str | None = None, timeout: int = 30) -> None:
+                 bot_login: str | None = None, timeout: int = 30, pool_size: int = 10) -> None:
         try:
             key = load_pem_private_key(private_key_pem.encode(), password=None)
         except (ValueError, TypeError):
@@ -38,6 +52,7 @@ class GitHubApp:
             app_id, sign_func=lambda payload: jwt.encode(payload, key, algorithm="RS256"))
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
+        self._pool_size = max(pool_size, 10)  # one keep-alive connection per worker thread
         self._clients: dict[int, github.Github] = {}
         self._lock = threading.Lock()
         self._bot_login = bot_login
@@ -56,8 +71,9 @@ class GitHubApp:
             client = self._clients.get(installation_id)
             if client is None:
                 client = github.Github(
-                    auth=self._auth.get_installation_auth(installation_id),
+                    auth=_SharedInstallationAuth(self._auth, installation_id),
                     base_url=self._base_url, timeout=self._timeout, retry=_retry(), lazy=True,
+                    pool_size=self._pool_size,
                     seconds_between_requests=None, seconds_between_writes=None)
                 self._clients[installation_id] = client
             return client

@@ -35,6 +35,29 @@ class Delivery:
                 raise ValueError(f"{name} of {len(value)} characters")
         if self.received_at.utcoffset() is None:
             raise ValueError("received_at must be a timezone-aware datetime")
+        texts = [("delivery id", self.delivery_id), ("event", self.event),
+                 ("action", self.action or "")]
+        if self.request is not None:
+            r = self.request
+            texts += [("repository", r.repo), ("head sha", r.head_sha),
+                      ("login", r.requested_by or "")]
+            if len(r.repo) > 255 or len(r.head_sha) > 64 or len(r.requested_by or "") > 255:
+                raise ValueError("a field of the request is too long")
+            if not (0 < r.pr_number < 2**31 and 0 < r.installation_id < 2**63
+                    and 0 < (r.comment_id or 1) < 2**63):
+                raise ValueError("a number of the request is out of range")
+        for name, value in texts:
+            if "\x00" in value or not _encodable(value):
+                raise ValueError(f"{name} holds characters no database stores")
+
+
+def _encodable(value: str) -> bool:
+    """False for a lone surrogate (JSON's `"\\ud800"`), which UTF-8 cannot carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ class Runtime:
         self.settings = settings
         self.store = Store(settings.database_url.get_secret_value())
         self.github = GitHubApp(app_id=settings.app_id, private_key_pem=settings.private_key_pem(),
-                                base_url=settings.github_api_url, bot_login=settings.bot_login)
+                                base_url=settings.github_api_url, bot_login=settings.bot_login,
+                                pool_size=settings.workers + 2)
         self.model = OpenAIReviewer(api_key=settings.openai_api_key.get_secret_value(),
                                     base_url=settings.openai_base_url,
                                     timeout=settings.model_timeout,

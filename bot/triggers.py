@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from bot.webhook import Event
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "ready_for_review", "synchronize"})
 # https://docs.github.com/en/graphql/reference/enums#commentauthorassociation
 WRITE_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1, or SHA-256 repositories
 RECORDED_EVENTS = frozenset({"ping", "installation", "installation_repositories"})
 
 
@@ -34,11 +36,12 @@ def decide(event: Event, *, bot_login: str | None = None) -> Decision:
 
 def _pull_request(p: Mapping[str, Any]) -> Decision:
     action = p.get("action")
-    if action not in REVIEW_ACTIONS:
+    if not isinstance(action, str) or action not in REVIEW_ACTIONS:
         return Decision(None, f"pull_request.{action} needs no review")
     pr, repo, installation_id = _dict(p, "pull_request"), _repo(p), _installation(p)
     number, head = pr.get("number"), _dict(pr, "head").get("sha")
-    if not (repo and installation_id and _is_int(number) and isinstance(head, str) and head):
+    if not (repo and installation_id and _is_int(number) and isinstance(head, str)
+            and _SHA.fullmatch(head)):
         return Decision(None, "ignored: payload lacks repository, installation, number or head sha")
     if pr.get("state", "open") != "open":
         return Decision(None, "ignored: pull request is not open")
@@ -79,7 +82,8 @@ def _issue_comment(p: Mapping[str, Any], *, bot_login: str | None) -> Decision:
     comment_id = comment.get("id")
     if not (repo and installation_id and _is_int(number) and _is_int(comment_id)):
         return Decision(None, "ignored: payload lacks repository, installation or issue number")
-    trusted = comment.get("author_association") in WRITE_ASSOCIATIONS
+    association = comment.get("author_association")
+    trusted = isinstance(association, str) and association in WRITE_ASSOCIATIONS
     return Decision(
         ReviewRequest(repo=repo, pr_number=number, installation_id=installation_id,
                       head_sha="", mode=mode, comment_id=comment_id, requested_by=login,
@@ -99,7 +103,8 @@ def _is_int(value: object) -> bool:
 
 def _repo(p: Mapping[str, Any]) -> str | None:
     name = _dict(p, "repository").get("full_name")
-    if isinstance(name, str) and name.count("/") == 1 and len(name) <= 200 and "\x00" not in name:
+    if (isinstance(name, str) and name.count("/") == 1 and len(name) <= 200
+            and "\x00" not in name and "" not in name.split("/")):
         return name
     return None
 

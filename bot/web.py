@@ -40,8 +40,12 @@ def create_app(*, secret: str, intake: Intake, bot_login: str | None = None,
             log.warning("refused delivery %s: %s", request.headers.get("x-github-delivery"), exc)
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         decision = decide(event, bot_login=bot_login)
-        delivery = Delivery(delivery_id=event.delivery_id, event=event.name, action=event.action,
-                            request=decision.request, received_at=datetime.now(UTC))
+        try:
+            delivery = Delivery(delivery_id=event.delivery_id, event=event.name,
+                                action=event.action, request=decision.request,
+                                received_at=datetime.now(UTC))
+        except ValueError as exc:  # the store could not hold it: refuse it alone, clearly
+            return JSONResponse({"error": f"unacceptable delivery: {exc}"}, status_code=400)
         try:
             recorded = await intake.submit(delivery)
         except Exception:
@@ -50,7 +54,8 @@ def create_app(*, secret: str, intake: Intake, bot_login: str | None = None,
                                 status_code=503)
         if recorded.duplicate:
             return JSONResponse({"status": "duplicate delivery, already recorded"})
-        log.info("delivery %s %s.%s: %s", event.delivery_id, event.name, event.action,
+        # %r: the event name and action come from the sender; no newline forges a log line
+        log.info("delivery %r %r.%r: %r", event.delivery_id, event.name, event.action,
                  decision.reason)
         if recorded.job_id is not None:
             return JSONResponse({"status": decision.reason, "job": recorded.job_id},
@@ -69,7 +74,7 @@ def create_app(*, secret: str, intake: Intake, bot_login: str | None = None,
 async def _read_body(request: Request, limit: int = MAX_PAYLOAD_BYTES) -> bytes:
     """Read at most `limit` bytes; a bigger body is refused without holding it in memory."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"payload over {limit} bytes")
     chunks: list[bytes] = []
     size = 0

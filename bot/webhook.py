@@ -70,7 +70,7 @@ def parse(headers: Mapping[str, str], body: bytes, *, secret: str) -> Event:
         raise BadRequest("X-GitHub-Delivery is too long")
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise BadRequest("body is not a JSON object")

@@ -99,3 +99,10 @@ def test_unknown_events_are_not_handled():
      "repository": {"full_name": "o/r"}, "installation": {"id": True}}])
 def test_malformed_payloads_are_ignored_not_crashed_on(payload):
     assert decide(Event("pull_request", "d", payload)).request is None
+
+
+@pytest.mark.parametrize("sha", ["", "a" * 39, "a" * 65, "A" * 40, "g" * 40, "ab\u0000cd"])
+def test_a_head_that_is_not_a_commit_sha_is_ignored(sha):
+    event = pr_event("opened")
+    event.payload["pull_request"]["head"]["sha"] = sha
+    assert decide(event).request is None
