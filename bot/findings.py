@@ -74,8 +74,7 @@ def _repo_path(path: str) -> str:
     """Models sometimes quote the diff's `b/` prefix or a `./`; GitHub wants the bare path."""
     path = path.strip().strip("`")
     for prefix in ("b/", "a/", "./", "/"):
-        if path.startswith(prefix):
-            path = path[len(prefix):]
+        path = path.removeprefix(prefix)
     return path
 
 

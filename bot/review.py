@@ -8,6 +8,7 @@ propagate as GitHubError / ModelError; the worker decides between a retry and a 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -58,6 +59,8 @@ class Reviewer:
         self._github, self._model, self._config = github, model, config
         self._sleep, self._clock = sleep, clock
         self._repo_configs: dict[tuple[str, str], tuple[float, LoadedConfig]] = {}
+        self._config_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._config_locks_lock = threading.Lock()
 
     def run(self, request: ReviewRequest, *, job_key: str) -> Outcome:
         repo = self._github.repo(request.installation_id, request.repo)
@@ -138,13 +141,18 @@ class Reviewer:
                        prompt_chars=prompt.size)
 
     def _repo_config(self, repo: RepoClient, branch: str) -> LoadedConfig:
+        """`.github/beadle.yml`, read once a minute per repository; threads that miss the cache
+        together wait for one read instead of each reading it."""
         key = (repo.full_name, branch)
-        cached = self._repo_configs.get(key)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
-        loaded = parse_config(repo.file_text(CONFIG_PATH, branch))
-        self._repo_configs[key] = (self._clock() + CONFIG_TTL, loaded)
-        return loaded
+        with self._config_locks_lock:
+            lock = self._config_locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._repo_configs.get(key)
+            if cached is not None and cached[0] > self._clock():
+                return cached[1]
+            loaded = parse_config(repo.file_text(CONFIG_PATH, branch))
+            self._repo_configs[key] = (self._clock() + CONFIG_TTL, loaded)
+            return loaded
 
     def _start_check(self, repo: RepoClient, plan: RoundPlan) -> int | None:
         """A check run is a courtesy: an installation without `checks: write` still gets reviews."""
