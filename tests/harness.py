@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,6 +78,20 @@ def spawn(env: dict[str, str], *args: str) -> subprocess.Popen:
     """`beadle ARGS` as a deployment runs it: its own process, settings from the environment."""
     return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def beadle_executable() -> str:
+    beside = Path(sys.executable).with_name("beadle")
+    found = str(beside) if beside.exists() else shutil.which("beadle")
+    assert found, "the `beadle` console script is not installed (pip install -e .)"
+    return found
+
+
+def run_beadle(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script, with nothing from this environment but PATH."""
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
+    return subprocess.run([beadle_executable(), *args], env={**base, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen:

@@ -3,13 +3,8 @@ fake GitHub; and `bot.redeliver.missed`, the pure rule deciding what is redelive
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,22 +15,9 @@ from bot.redeliver import missed, redeliver_missed
 from bot.store import Delivery, JobState, Store
 from tests.fakes.openapi import check_response
 from tests.harness import *  # noqa: F403  (fixtures)
-from tests.harness import REPO
+from tests.harness import REPO, run_beadle
 
 LEASE = timedelta(minutes=2)
-
-
-def beadle_executable() -> str:
-    beside = Path(sys.executable).with_name("beadle")
-    found = str(beside) if beside.exists() else shutil.which("beadle")
-    assert found, "the `beadle` console script is not installed (pip install -e .)"
-    return found
-
-
-def run_beadle(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
-    return subprocess.run([beadle_executable(), *args], env={**base, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def iso(moment: datetime) -> str:

@@ -3,18 +3,12 @@ first seconds (`beadle serve` with nothing set, `beadle --help`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from bot.github_app import GitHubApp
 from bot.settings import SettingsError, load_settings
-from tests.harness import app_key  # noqa: F401  (fixture)
+from tests.harness import app_key, run_beadle  # noqa: F401  (app_key: a fixture)
 
 REQUIRED = ("APP_ID", "WEBHOOK_SECRET", "OPENAI_API_KEY")
 ALL_VARIABLES = (
@@ -225,19 +219,6 @@ def test_settings_read_the_environment_case_sensitively(clean_env):
 
 
 # -- the console script --------------------------------------------------------------------------
-
-def beadle_executable() -> str:
-    beside = Path(sys.executable).with_name("beadle")
-    found = str(beside) if beside.exists() else shutil.which("beadle")
-    assert found, "the `beadle` console script is not installed (pip install -e .)"
-    return found
-
-
-def run_beadle(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
-    return subprocess.run([beadle_executable(), *args], env={**base, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=False)
-
 
 def test_beadle_serve_with_an_empty_environment_says_what_is_missing(tmp_path):
     done = run_beadle("serve", env={}, cwd=tmp_path)
