@@ -43,8 +43,8 @@ class Delivery:
                       ("login", r.requested_by or "")]
             if len(r.repo) > 255 or len(r.head_sha) > 64 or len(r.requested_by or "") > 255:
                 raise ValueError("a field of the request is too long")
-            if not (0 < r.pr_number < 2**31 and 0 < r.installation_id < 2**63
-                    and 0 < (r.comment_id or 1) < 2**63):
+            if not (abs(r.pr_number) < 2**31 and abs(r.installation_id) < 2**63
+                    and abs(r.comment_id or 0) < 2**63):  # the columns' integer widths
                 raise ValueError("a number of the request is out of range")
         for name, value in texts:
             if "\x00" in value or not _encodable(value):

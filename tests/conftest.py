@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 from psycopg import sql
 
 # Trust auth on loopback; the user is `postgres` on most machines, `root` on some containers.
@@ -68,3 +69,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+# CI runs the property tests on a fixed seed: the same thousands of examples on every run, so a
+# submission never fails on the luck of a draw; locally they explore new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
