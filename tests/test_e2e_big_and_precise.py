@@ -110,6 +110,8 @@ def test_a_3000_file_pull_request_is_reviewed_within_budget(github, model, app_k
     assert github.contract_violations() == []
     # inline comments landed on real diff lines (the fake refuses others with 422, as GitHub does)
     assert github.review_comments(REPO, number)
+    [run] = [r for r in github.check_runs(REPO) if r["head_sha"] == git.sha("huge")]
+    assert run["status"] == "completed" and run["output"]["annotations"]
 
 
 def test_inline_comments_outside_the_diff_stay_in_the_body(github, app_key, tmp_path):
