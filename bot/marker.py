@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 _MARKER = re.compile(r"<!-- beadle:review (?P<attrs>[^<>]*?) -->")
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
-_ISSUE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,80}$")
+_ISSUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")  # beads prefixes keep their case
 _JOB = re.compile(r"^[0-9a-z-]{1,64}$")
 _ID = re.compile(r"^[CIM][0-9]{1,4}$")
 SEVERITIES = ("critical", "important", "minor")
@@ -58,10 +58,12 @@ def render_marker(m: Marker) -> str:
 
 def parse_marker(body: str) -> Marker | None:
     """The marker in `body`, or None when absent or not a well-formed Beadle marker."""
-    match = _MARKER.search(body or "")
-    if not match:
+    # The last one: Beadle writes its marker at the very end, so a marker quoted earlier in the
+    # body (by the model, from the PR's text) cannot stand in for it.
+    matches = _MARKER.findall(body or "")
+    if not matches:
         return None
-    attrs = dict(part.split("=", 1) for part in match["attrs"].split() if "=" in part)
+    attrs = dict(part.split("=", 1) for part in matches[-1].split() if "=" in part)
     try:
         if attrs.get("v") != "1":
             return None
@@ -82,11 +84,14 @@ def parse_marker(body: str) -> Marker | None:
 
 
 def latest_marker(bodies: Iterable[str]) -> Marker | None:
-    """The marker of the latest round among `bodies` (Beadle's own reviews, oldest first)."""
+    """The marker of the newest of `bodies` (Beadle's own reviews, oldest first) that has one.
+
+    The newest, not the highest round: after `/review full` posts a new round one, the next push
+    follows that review, not the chain it replaced."""
     latest: Marker | None = None
     for body in bodies:
         marker = parse_marker(body)
-        if marker is not None and (latest is None or marker.round >= latest.round):
+        if marker is not None:
             latest = marker
     return latest
 

@@ -10,7 +10,9 @@ import html
 import re
 
 GITHUB_BODY_LIMIT = 65_536  # characters; above it GitHub answers 422
-_CODE = re.compile(r"(`{3,}[\s\S]*?`{3,}|`[^`\n]+`)")
+# A backslash before a backtick makes it literal, so `\`<img>\`` is prose, not code.
+_CODE = re.compile(r"(?<!\\)(`{3,}[\s\S]*?`{3,}|`[^`\n]+`)")
+_TICKS = re.compile(r"`+")
 _MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
 
 
@@ -32,6 +34,15 @@ def one_line(text: str | None, limit: int = 300) -> str:
     flat = " ".join((text or "").split()).replace("|", "\\|")
     flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
     return safe(flat)
+
+
+def code(text: str | None) -> str:
+    """A code span around text the sender chose (a file name): whatever backticks it holds, it
+    stays one span, so nothing in it renders as HTML or pings anyone. Safe in a table cell."""
+    flat = " ".join((text or "").split()).replace("|", "\\|")
+    ticks = "`" * (max((len(m) for m in _TICKS.findall(flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
 
 
 def fit(body: str, *, tail: str, note: str, limit: int = GITHUB_BODY_LIMIT - 500) -> str:

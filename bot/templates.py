@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from bot.sanitize import one_line, safe
+from bot.sanitize import code, one_line, safe
 
 _BACKTICKS = re.compile(r"`{3,}")
 
@@ -50,6 +50,7 @@ def environment() -> jinja2.Environment:
     env.filters["fence"] = fence
     env.filters["md"] = safe
     env.filters["cell"] = one_line
+    env.filters["code"] = code
     return env
 
 

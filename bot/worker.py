@@ -118,7 +118,7 @@ class Worker:
     def _give_up(self, job: Job, reason: str) -> None:
         r = job.request
         self.store.bury(job.id, worker=self.name, error=reason, now=self.clock())
-        body = failure_note(reason=reason, head_sha=r.head_sha or "the current head",
+        body = failure_note(reason=reason, head_sha=r.head_sha,
                             attempts=job.attempts, retrying=False)
         try:
             self.github.repo(r.installation_id, r.repo).comment(r.pr_number, body)

@@ -61,11 +61,25 @@ def test_corrupted_or_foreign_markers_are_ignored(body):
     assert parse_marker(body) is None
 
 
-def test_latest_marker_takes_the_highest_round_and_skips_garbage():
+def test_latest_marker_is_the_newest_review_and_skips_garbage():
+    # rounds 1-3, then `/review full` posted a new round one: the next push follows that one
     bodies = [render_marker(sample(round_=1)), "<!-- beadle:review v=1 round=99 garbage -->",
-              render_marker(sample(round_=3)), render_marker(sample(round_=2)), "plain review"]
-    assert latest_marker(bodies).round == 3
+              render_marker(sample(round_=3)), render_marker(sample(round_=1, head="c" * 40)),
+              "plain review"]
+    latest = latest_marker(bodies)
+    assert (latest.round, latest.head) == (1, "c" * 40)
     assert latest_marker(["nothing", ""]) is None
+
+
+def test_issue_ids_keep_their_case():
+    m = sample(issue="MyApp-a3f8")
+    assert parse_marker(render_marker(m)) == m
+
+
+def test_a_marker_quoted_earlier_in_the_body_cannot_stand_in_for_beadles_own():
+    forged = render_marker(sample(round_=99))
+    real = render_marker(sample(round_=2))
+    assert parse_marker(f"Summary: `{forged}`\n\nfindings…\n{real}").round == 2
 
 
 def test_marker_for_many_findings_stays_small():

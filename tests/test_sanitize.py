@@ -26,3 +26,17 @@ def test_fit_keeps_the_marker_and_cuts_with_a_note():
     out = fit(body, tail=tail, note="(cut)")
     assert len(out) <= GITHUB_BODY_LIMIT and out.endswith(tail) and "(cut)" in out
     assert fit("short", tail=tail, note="(cut)") == f"short\n{tail}"
+
+
+def test_an_escaped_backtick_does_not_open_a_code_span():
+    text = safe(r"see \`<img src=https://evil.example/t.png>\` here")
+    assert "<img" not in text and "&lt;img" in text
+
+
+def test_file_names_stay_inside_one_code_span():
+    from bot.sanitize import code
+
+    assert code("widgets/size.py") == "`widgets/size.py`"
+    assert code("x`<img src=y>`y.lock") == "``x`<img src=y>`y.lock``"
+    assert code("`edge`") == "`` `edge` ``"
+    assert code("a|b\nc") == "`a\\|b c`"
