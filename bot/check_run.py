@@ -34,7 +34,7 @@ def completed(checked: Checked, verdict: Verdict, *, round_: int, review_url: st
               critical_fails: bool) -> dict[str, Any]:
     counts = {s: sum(p.finding.severity is s for p in checked.findings) for s in Severity}
     annotations = [_annotation(p) for p in checked.findings
-                   if p.verified and p.finding.start_line][:MAX_ANNOTATIONS]
+                   if p.verified and (p.finding.start_line or 0) > 0][:MAX_ANNOTATIONS]
     return {"status": "completed",
             "conclusion": conclusion(checked, verdict, critical_fails=critical_fails),
             "output": {

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.beads import BEADS_PATHS, BeadsIssue, parse_issues
-from bot.references import find_issue_id, referenced_paths
 from bot.diff import FileDiff, from_pr_files, parse_diff
 from bot.github_repo import PullInfo, RepoClient
 from bot.prompt import Document
+from bot.references import find_issue_id, referenced_paths
 from bot.rounds import RoundPlan
 
 MAX_DOCUMENTS = 3

@@ -14,10 +14,12 @@ from typing import Any
 
 import github
 import jwt
+import requests
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from github.GithubException import GithubException
 from github.GithubRetry import GithubRetry
 
-from bot.github_repo import RepoClient
+from bot.github_repo import GitHubError, RepoClient
 
 
 class _SharedInstallationAuth(github.Auth.AppInstallationAuth):
@@ -82,7 +84,12 @@ class GitHubApp:
     def bot_login(self) -> str:
         """`<slug>[bot]`: the login Beadle's reviews and comments carry."""
         if self._bot_login is None:
-            slug = self._integration.get_app().slug
+            try:
+                slug = self._integration.get_app().slug
+            except GithubException as exc:
+                raise GitHubError(f"GET /app answered {exc.status}", status=exc.status) from None
+            except requests.RequestException as exc:
+                raise GitHubError(f"GET /app: {type(exc).__name__}", status=None) from None
             self._bot_login = f"{slug}[bot]"
         return self._bot_login
 

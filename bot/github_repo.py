@@ -105,6 +105,8 @@ class RepoClient:
         try:
             status, resp_headers, text = self._requester.requestJson(
                 "GET", self._path + path, headers=headers)
+        except GithubException as exc:  # PyGithub's retry gave up (a 403 or 5xx on a read)
+            raise _error(exc, f"GET {path}") from None
         except requests.RequestException as exc:
             raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
         if status >= 500 or status in (403, 429):

@@ -74,8 +74,8 @@ class Reviewer:
                 log.info("%s; reviewing the pushed head as usual", refused)
                 request = replace(request, mode=Mode.AUTO, comment_id=None,
                                   verify_permission=False)
-        if request.comment_id is not None:
-            repo.react(request.comment_id, "eyes")
+        if request.comment_id is not None:  # a courtesy: a deleted comment must not stop the review
+            _quietly(repo.react, request.comment_id, "eyes")
         pr = repo.pull(request.pr_number)
         if pr.state != "open":
             return Outcome(False, "pull request is not open")
@@ -133,7 +133,7 @@ class Reviewer:
         review_id = self._post(repo, pr.number, commit_id=plan.head, body=review_body(view),
                                comments=inline_comments(checked), job_key=job_key)
         if check_id is not None:
-            _quietly(repo.update_check, check_id, check_run.completed(
+            _complete_check(repo, check_id, check_run.completed(
                 checked, reply.answer.assessment.ready_to_merge, round_=plan.round,
                 review_url=f"{pr.html_url}#pullrequestreview-{review_id}" if review_id else "",
                 critical_fails=repo_cfg.critical_fails_check))
@@ -188,8 +188,22 @@ class Reviewer:
         return None
 
 
+def _complete_check(repo: RepoClient, check_id: int, payload: dict[str, object]) -> None:
+    """Never leave the check "in progress": if GitHub refuses an annotation, complete it
+    without them (the review has every finding)."""
+    try:
+        repo.update_check(check_id, payload)
+    except GitHubError as exc:
+        if exc.status != 422:
+            log.warning("check run update failed: %s", exc)
+            return
+        output = dict(payload["output"])  # type: ignore[call-overload]
+        output.pop("annotations", None)
+        _quietly(repo.update_check, check_id, {**payload, "output": output})
+
+
 def _quietly(call: Callable[..., object], *args: object) -> None:
     try:
         call(*args)
     except GitHubError as exc:
-        log.warning("check run update failed: %s", exc)
+        log.warning("%s failed: %s", getattr(call, "__name__", "a courtesy call"), exc)

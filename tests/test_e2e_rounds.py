@@ -136,3 +136,24 @@ def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github
         wait_for(lambda: beadle.runtime.store.job(job.id).state.value == "done", what="done")
     assert len(github.reviews(REPO, number)) == 1
     assert github.reactions == []  # no 👀 for a command that was refused
+
+
+def test_a_deleted_review_comment_does_not_stop_the_review(github, model, beadle):
+    number = open_and_review(github, beadle)
+    github.fail_next("POST", r"/issues/comments/\d+/reactions$", 404)
+    deliver(beadle.url, "issue_comment", issue_comment_payload(
+        github, REPO, number, "/review", login="maria", author_association="MEMBER"))
+    wait_for(lambda: len(github.reviews(REPO, number)) == 2, what="review 2")
+    assert github.issue_comments(REPO, number)[-1]["user"]["login"] == "maria"  # no failure note
+
+
+def test_a_bot_login_lookup_that_fails_is_retried(github, model, env):
+    from tests.harness import Beadle
+
+    github.fail_next("GET", r"^/app$", 502, times=4)  # outlasts PyGithub's own retries once
+    with Beadle(env) as beadle:
+        number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
+        deliver(beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened"))
+        wait_for(lambda: github.reviews(REPO, number), timeout=40, what="the review")
+        [job] = beadle.runtime.store.recent_jobs()
+    assert job.attempts == 2
