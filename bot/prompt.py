@@ -38,6 +38,7 @@ class PromptInput:
     documents: Sequence[Document] = ()
     earlier: Sequence[TrackedFinding] = ()
     extra_instructions: str | None = None
+    previous_head: str | None = None  # round N: the head round N-1 reviewed
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,5 +58,5 @@ def render_prompt(p: PromptInput) -> Prompt:
                     base_sha=p.base_sha, head_sha=p.head_sha, diff=p.diff, issue=p.issue,
                     issue_note=p.issue_note, range_note=p.range_note, omitted=list(p.omitted),
                     documents=list(p.documents), earlier=list(p.earlier),
-                    extra_instructions=p.extra_instructions),
+                    extra_instructions=p.extra_instructions, previous_head=p.previous_head),
     )

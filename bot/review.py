@@ -109,7 +109,7 @@ class Reviewer:
             round=plan.round, pr_title=pr.title, pr_body=pr.body, base_sha=plan.base,
             head_sha=plan.head, diff="", issue=got.issue, issue_note=got.issue_note,
             range_note=plan.range_note, documents=got.documents, earlier=plan.earlier,
-            extra_instructions=repo_cfg.instructions)
+            extra_instructions=repo_cfg.instructions, previous_head=plan.previous_head)
         frame = render_prompt(base_input)
         context = repo_cfg.context_tokens or cfg.context_tokens
         room = context - cfg.answer_tokens - estimate_tokens(frame.system + frame.user)

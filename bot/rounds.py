@@ -23,6 +23,7 @@ class RoundPlan:
     earlier: tuple[TrackedFinding, ...] = ()
     counters: dict[str, int] = field(default_factory=dict)
     range_note: str | None = None
+    previous_head: str | None = None  # the head the previous round reviewed
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def plan_round(*, mode: Mode, previous: Marker | None, pr_base: str, pr_head: st
     def next_round(base: str, *, whole_pr: bool, note: str | None = None) -> RoundPlan:
         return RoundPlan(round=previous.round + 1, base=base, head=pr_head, whole_pr=whole_pr,
                          earlier=previous.findings, counters=dict(previous.counters),
-                         range_note=note)
+                         range_note=note, previous_head=previous.head)
 
     if previous.head == pr_head:
         if mode is Mode.AUTO:

@@ -48,7 +48,8 @@ def test_round_one_has_every_seed_section_in_order():
 def test_round_two_adds_the_earlier_findings_and_the_verification_instruction():
     earlier = (TrackedFinding("I1", "important", "Retry test does not time out", "t.py", 238),
                TrackedFinding("M3", "minor", "Magic numbers", "f.py", None))
-    user = render_prompt(prompt_input(round=2, base_sha=HEAD, earlier=earlier)).user
+    user = render_prompt(prompt_input(round=2, base_sha=HEAD, earlier=earlier,
+                                      previous_head=HEAD)).user
     assert "You are conducting a round 2 code review" in user
     assert "### Earlier Review Summary" in user
     assert "1. [I1] Retry test does not time out — t.py:238" in user
@@ -84,3 +85,10 @@ def test_strict_undefined_catches_a_missing_field():
     template = environment().get_template("review.j2")
     with pytest.raises(jinja2.UndefinedError):
         template.render(round=1, pr_title="t")  # everything else missing
+
+
+def test_a_fallback_round_names_the_prs_base_not_the_previous_head():
+    user = render_prompt(prompt_input(round=3, base_sha=BASE, previous_head=HEAD,
+                                      range_note="force push")).user
+    assert f"(round 2, at {HEAD})" in user
+    assert f"- BASE_SHA: {BASE} (the pull request's base)" in user
