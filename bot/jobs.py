@@ -90,22 +90,22 @@ def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
     on the newest comment that asked. A `/review` comment carries no head (`head_sha == ""`), so
     it never erases a pushed one.
 
-    The mode's authority travels with it: when the surviving mode was asked for only by someone
-    whose permission the worker must still check (`verify_permission`), the check and that
-    person's login survive too; a newer push must neither waive the check nor swap the login
-    checked. When anyone trusted asked for that mode, no check is needed.
+    A request that still needs a permission check (`verify_permission`) never outranks one that
+    does not: a stranger's `/review full` must not swallow a maintainer's `/review` or a push,
+    only to be refused. Between requests of equal standing the stronger mode wins; when both
+    need the check, the winner's login is the one checked.
     """
+    head = newer.head_sha or older.head_sha
+    if older.verify_permission != newer.verify_permission:
+        trusted = newer if older.verify_permission else older
+        return replace(trusted, head_sha=head)
     older_mode, newer_mode = Mode(older.mode), Mode(newer.mode)
-    if older_mode.rank != newer_mode.rank:
-        winner = older if older_mode.rank > newer_mode.rank else newer
-        verify = winner.verify_permission
-    else:
-        winner = newer
-        verify = older.verify_permission and newer.verify_permission
+    winner = older if older_mode.rank > newer_mode.rank else newer
+    verify = older.verify_permission  # the same for both here
     requested_by = newer.requested_by if newer.requested_by is not None else older.requested_by
     return replace(
         newer,
-        head_sha=newer.head_sha or older.head_sha,
+        head_sha=head,
         mode=Mode(winner.mode),
         comment_id=newer.comment_id if newer.comment_id is not None else older.comment_id,
         requested_by=winner.requested_by if verify else requested_by,

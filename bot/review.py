@@ -67,13 +67,8 @@ class Reviewer:
         if request.verify_permission and request.requested_by:
             permission = repo.permission(request.requested_by)
             if permission not in WRITE_PERMISSIONS:
-                refused = f"/review by {request.requested_by} refused (permission {permission!r})"
-                if not request.head_sha:
-                    return Outcome(False, refused)
-                # a push coalesced into this job: review it as the push alone would be
-                log.info("%s; reviewing the pushed head as usual", refused)
-                request = replace(request, mode=Mode.AUTO, comment_id=None,
-                                  verify_permission=False)
+                return Outcome(False, f"/review by {request.requested_by} refused "
+                                      f"(permission {permission!r})")
         if request.comment_id is not None:  # a courtesy: a deleted comment must not stop the review
             _quietly(repo.react, request.comment_id, "eyes")
         pr = repo.pull(request.pr_number)

@@ -133,24 +133,24 @@ def test_the_stronger_mode_survives_and_a_comment_keeps_the_pushed_head(store: S
     assert job.request == req(sha="s2", mode=Mode.FULL, comment_id=12, requested_by="bob")
 
 
-def test_coalesce_keeps_a_pending_permission_check_with_the_login_to_check() -> None:
+def test_a_request_needing_a_permission_check_never_outranks_a_trusted_one() -> None:
     untrusted = req(
         sha="", mode=Mode.COMMAND, comment_id=5, requested_by="mallory", verify_permission=True
     )
     later_push = req(sha="s2", requested_by="pusher")
     trusted = req(sha="", mode=Mode.COMMAND, comment_id=6, requested_by="alice")
 
-    merged = coalesce(untrusted, later_push)
-    assert (merged.mode, merged.head_sha, merged.comment_id) == (Mode.COMMAND, "s2", 5)
-    assert (merged.verify_permission, merged.requested_by) == (True, "mallory")
-    # Someone trusted asked for the same mode: no check left to do.
-    assert coalesce(merged, trusted).verify_permission is False
-    assert coalesce(trusted, untrusted).verify_permission is False
-    # An untrusted COMMAND under a trusted FULL: the FULL's authority counts.
-    full = req(mode=Mode.FULL, requested_by="alice")
-    assert coalesce(full, untrusted) == ReviewRequest(
-        "octo/repo", 1, 7, "a" * 40, Mode.FULL, 5, "mallory", verify_permission=False
-    )
+    # the push is reviewed as a push; the stranger's command is not left to be refused
+    assert coalesce(untrusted, later_push) == later_push
+    assert coalesce(later_push, untrusted) == later_push
+    assert coalesce(trusted, untrusted) == trusted
+    # A stranger's `/review full` does not swallow a maintainer's `/review`.
+    stranger_full = req(sha="", mode=Mode.FULL, comment_id=7, requested_by="mallory",
+                        verify_permission=True)
+    assert coalesce(trusted, stranger_full) == trusted
+    # Two strangers: the stronger mode, and the login of whoever asked for it, are checked.
+    assert coalesce(stranger_full, untrusted) == req(
+        sha="", mode=Mode.FULL, comment_id=5, requested_by="mallory", verify_permission=True)
 
 
 def test_every_request_field_survives_the_database(store: Store) -> None:
