@@ -34,6 +34,10 @@ POST_ATTEMPTS = 3
 CONFIG_TTL = 60.0  # seconds a repository's .github/beadle.yml is reused
 
 
+class LeaseLost(Exception):
+    """Another worker took this job over (our heartbeats failed); it will post, we must not."""
+
+
 class Repos(Protocol):
     def repo(self, installation_id: int, full_name: str) -> RepoClient: ...
 
@@ -62,7 +66,8 @@ class Reviewer:
         self._config_locks: dict[tuple[str, str], threading.Lock] = {}
         self._config_locks_lock = threading.Lock()
 
-    def run(self, request: ReviewRequest, *, job_key: str) -> Outcome:
+    def run(self, request: ReviewRequest, *, job_key: str,
+            still_held: Callable[[], bool] = lambda: True) -> Outcome:
         repo = self._github.repo(request.installation_id, request.repo)
         if request.verify_permission and request.requested_by:
             permission = repo.permission(request.requested_by)
@@ -88,7 +93,8 @@ class Reviewer:
             return Outcome(False, plan.reason)
         check_id = self._start_check(repo, plan)
         try:
-            return self._review(repo, pr, plan, loaded, job_key=job_key, check_id=check_id)
+            return self._review(repo, pr, plan, loaded, job_key=job_key, check_id=check_id,
+                                still_held=still_held)
         except Exception as exc:
             if check_id is not None:
                 _quietly(repo.update_check, check_id, check_run.failed(
@@ -97,7 +103,7 @@ class Reviewer:
             raise
 
     def _review(self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, loaded: LoadedConfig, *,
-                job_key: str, check_id: int | None) -> Outcome:
+                job_key: str, check_id: int | None, still_held: Callable[[], bool]) -> Outcome:
         cfg, repo_cfg = self._config, loaded.config
         got = gather(repo, pr, plan, documents=plan.round == 1)
         base_input = PromptInput(
@@ -125,6 +131,8 @@ class Reviewer:
             checked=checked, model=reply.model, prompt_tokens=reply.prompt_tokens,
             completion_tokens=reply.completion_tokens, omitted=packed.omitted,
             truncated=packed.truncated, notes=notes, job_key=job_key)
+        if not still_held():
+            raise LeaseLost(f"job {job_key} was taken over before posting")
         review_id = self._post(repo, pr.number, commit_id=plan.head, body=review_body(view),
                                comments=inline_comments(checked), job_key=job_key)
         if check_id is not None:

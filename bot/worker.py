@@ -19,7 +19,7 @@ from bot.comment import failure_note
 from bot.github_repo import GitHubError
 from bot.jobs import Job
 from bot.model import ModelError
-from bot.review import Repos, Reviewer
+from bot.review import LeaseLost, Repos, Reviewer
 from bot.store import Store
 
 log = logging.getLogger("beadle.worker")
@@ -72,31 +72,35 @@ class Worker:
         if job is None:
             return False
         self.current = job
-        done = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(job, done), daemon=True)
+        done, lost = threading.Event(), threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(job, done, lost), daemon=True)
         beat.start()
         try:
-            self._run(job)
+            self._run(job, still_held=lambda: not lost.is_set())
         finally:
             done.set()
             self.current = None
         return True
 
-    def _heartbeat(self, job: Job, done: threading.Event) -> None:
+    def _heartbeat(self, job: Job, done: threading.Event, lost: threading.Event) -> None:
         while not done.wait(self.lease.total_seconds() / 3):
             try:
                 if not self.store.heartbeat(job.id, worker=self.name, lease=self.lease,
                                             now=self.clock()):
                     log.warning("job %s: lease lost to another worker", job.id)
+                    lost.set()
                     return
             except Exception:
                 log.exception("job %s: heartbeat failed", job.id)
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: Job, *, still_held: Callable[[], bool] = lambda: True) -> None:
         r = job.request
         where = f"{r.repo}#{r.pr_number}"
         try:
-            outcome = self.reviewer.run(r, job_key=job_key(job))
+            outcome = self.reviewer.run(r, job_key=job_key(job), still_held=still_held)
+        except LeaseLost as exc:  # the new holder finishes it; the job row is not ours to touch
+            log.warning("job %s %s: %s", job.id, where, exc)
+            return
         except (ModelError, GitHubError) as exc:
             if exc.transient and job.attempts < self.policy.max_attempts:
                 delay = self.policy.delay(job.attempts, exc.retry_after, rng=self._rng)

@@ -157,3 +157,18 @@ def test_a_bot_login_lookup_that_fails_is_retried(github, model, env):
         wait_for(lambda: github.reviews(REPO, number), timeout=40, what="the review")
         [job] = beadle.runtime.store.recent_jobs()
     assert job.attempts == 2
+
+
+def test_a_worker_that_lost_its_lease_does_not_post(github, model, env):
+    import pytest
+
+    from bot.jobspec import ReviewRequest
+    from bot.review import LeaseLost
+    from tests.harness import Beadle
+
+    with Beadle(env, with_workers=False) as beadle:
+        number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
+        request = ReviewRequest(REPO, number, 1, github.pull(REPO, number)["head"]["sha"])
+        with pytest.raises(LeaseLost):
+            beadle.runtime.reviewer.run(request, job_key="1-1", still_held=lambda: False)
+    assert github.reviews(REPO, number) == []
