@@ -18,6 +18,8 @@ import github
 import requests
 from github.GithubException import GithubException
 
+from bot.rounds import History
+
 DIFF = {"Accept": "application/vnd.github.diff"}
 RAW = {"Accept": "application/vnd.github.raw+json"}
 
@@ -165,10 +167,14 @@ class RepoClient:
                 self._compared[key] = None
         return self._compared[key]
 
-    def is_ancestor(self, old: str, new: str) -> bool:
-        """Whether `old` is in the history of `new` (False after a force push or rebase)."""
+    def history(self, old: str, new: str) -> History:
+        """How the branch moved from `old` to `new`: "linear", "merged" (a merge commit in
+        between, e.g. "Update branch") or "rewritten" (`old` is gone: force push, rebase)."""
         data = self.compare(old, new)
-        return data is not None and data.get("status") in ("ahead", "identical")
+        if data is None or data.get("status") not in ("ahead", "identical"):
+            return "rewritten"
+        merges = any(len(c.get("parents") or ()) > 1 for c in data.get("commits") or ())
+        return "merged" if merges else "linear"
 
     def file_text(self, path: str, ref: str) -> str | None:
         """The file at `ref`, or None if it is absent."""

@@ -88,7 +88,7 @@ class Reviewer:
         if any((m := parse_marker(b)) is not None and m.job == job_key for b in bodies):
             return Outcome(False, "already posted by an earlier attempt of this job")
         plan = plan_round(mode=request.mode, previous=latest_marker(bodies), pr_base=pr.base_sha,
-                          pr_head=pr.head_sha, is_ancestor=repo.is_ancestor)
+                          pr_head=pr.head_sha, history=repo.history)
         if isinstance(plan, Skip):
             return Outcome(False, plan.reason)
         check_id = self._start_check(repo, plan)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.jobspec import Mode
 from bot.marker import Marker, TrackedFinding
+
+# linear: new commits on top of the old head; merged: on top, but with a merge (the base branch
+# pulled in: its changes would show in old..new); rewritten: the old head is gone (force push)
+History = Literal["linear", "merged", "rewritten"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,8 @@ class Skip:
 
 
 def plan_round(*, mode: Mode, previous: Marker | None, pr_base: str, pr_head: str,
-               is_ancestor: Callable[[str, str], bool]) -> RoundPlan | Skip:
+               history: Callable[[str, str], History]) -> RoundPlan | Skip:
+    """`history(old, new)` tells how the branch moved from the head last reviewed to this one."""
     if previous is None or mode is Mode.FULL:
         return RoundPlan(round=1, base=pr_base, head=pr_head, whole_pr=True)
 
@@ -47,8 +53,14 @@ def plan_round(*, mode: Mode, previous: Marker | None, pr_base: str, pr_head: st
         return next_round(pr_base, whole_pr=True, note=(
             f"`/review` asked again for {pr_head[:12]}, which round {previous.round} already "
             f"reviewed: the whole pull request is reviewed again."))
-    if is_ancestor(previous.head, pr_head):
+    moved = history(previous.head, pr_head)
+    if moved == "linear":
         return next_round(previous.head, whole_pr=False)
+    if moved == "merged":
+        return next_round(pr_base, whole_pr=True, note=(
+            f"the base branch was merged into this branch since round {previous.round} "
+            f"({previous.head[:12]}), so this round reviews the whole pull request rather than "
+            f"the base branch's changes."))
     return next_round(pr_base, whole_pr=True, note=(
         f"the head reviewed in round {previous.round} ({previous.head[:12]}) is no longer in "
         f"this branch's history (force push or rebase), so this round reviews the whole pull "

@@ -172,3 +172,17 @@ def test_a_worker_that_lost_its_lease_does_not_post(github, model, env):
         with pytest.raises(LeaseLost):
             beadle.runtime.reviewer.run(request, job_key="1-1", still_held=lambda: False)
     assert github.reviews(REPO, number) == []
+
+
+def test_merging_the_base_branch_in_reviews_the_pr_not_the_base_branchs_changes(github, model,
+                                                                               beadle, git):
+    number = open_and_review(github, beadle)
+    git.commit({"someone_else.py": "OTHER = 1\n"}, "Unrelated work on main", branch="main")
+    git._git("checkout", "-q", "feature")
+    git._git("merge", "-q", "--no-edit", "main")  # GitHub's "Update branch"
+    github.sync_pull(REPO, number, base=True)
+    deliver(beadle.url, "pull_request", pull_request_payload(github, REPO, number, "synchronize"))
+    wait_for(lambda: len(github.reviews(REPO, number)) == 2, what="review 2")
+    prompt2 = model.prompts[1]
+    assert "+++ b/someone_else.py" not in prompt2 and "+++ b/widgets/size.py" in prompt2
+    assert "base branch was merged into this branch" in github.reviews(REPO, number)[1]["body"]

@@ -9,9 +9,9 @@ PREVIOUS = Marker(round=2, base=BASE, head=OLD, issue="bd-1",
                   findings=(TrackedFinding("I1", "important", "t", "f.py", 3),), counters={"I": 1})
 
 
-def plan(mode=Mode.AUTO, previous=PREVIOUS, head=NEW, ancestor=True):
+def plan(mode=Mode.AUTO, previous=PREVIOUS, head=NEW, moved="linear"):
     return plan_round(mode=mode, previous=previous, pr_base=BASE, pr_head=head,
-                      is_ancestor=lambda a, b: ancestor)
+                      history=lambda a, b: moved)
 
 
 def test_no_earlier_review_is_round_one_over_the_whole_pr():
@@ -26,7 +26,7 @@ def test_a_push_after_a_review_is_the_next_round_over_the_new_commits():
 
 
 def test_force_push_falls_back_to_the_whole_pr_and_says_why():
-    p = plan(ancestor=False)
+    p = plan(moved="rewritten")
     assert (p.round, p.base, p.whole_pr) == (3, BASE, True)
     assert "no longer in this branch's history" in p.range_note and p.earlier == PREVIOUS.findings
 
@@ -43,3 +43,9 @@ def test_review_command_may_review_the_same_head_again():
 def test_review_full_starts_over():
     p = plan(mode=Mode.FULL)
     assert (p.round, p.base, p.whole_pr, p.earlier) == (1, BASE, True, ())
+
+
+def test_merging_the_base_branch_in_reviews_the_whole_pr_not_the_base_changes():
+    p = plan(moved="merged")
+    assert (p.round, p.base, p.whole_pr) == (3, BASE, True)
+    assert "base branch was merged into this branch" in p.range_note
