@@ -46,6 +46,15 @@ def completed(checked: Checked, verdict: Verdict, *, round_: int, review_url: st
                 "annotations": annotations}}
 
 
+def nothing_to_review(left_out: list[str]) -> dict[str, Any]:
+    listed = "\n".join(f"- {line}" for line in left_out[:200])
+    return {"status": "completed", "conclusion": "neutral",
+            "output": {"title": "Nothing to review",
+                       "summary": ("No file in this change is one Beadle reviews"
+                                   + (f"; left out:\n\n{listed}" if listed else ".")
+                                   )[:60_000]}}
+
+
 def failed(reason: str) -> dict[str, Any]:
     return {"status": "completed", "conclusion": "neutral",
             "output": {"title": "Review not finished", "summary": reason[:60_000]}}

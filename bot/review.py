@@ -115,6 +115,11 @@ class Reviewer:
         context = repo_cfg.context_tokens or cfg.context_tokens
         room = context - cfg.answer_tokens - estimate_tokens(frame.system + frame.user)
         packed = pack(got.files, budget_tokens=max(room - room // 20, 0), ignore=repo_cfg.ignore)
+        if not packed.files:  # a lockfile-only PR, an empty range: nothing for the model
+            if check_id is not None:
+                _quietly(repo.update_check, check_id, check_run.nothing_to_review(
+                    [f"{o.path}: {o.reason}" for o in packed.omitted]))
+            return Outcome(False, f"nothing to review ({len(packed.omitted)} files left out)")
         prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
         reply = self._model.review(system=prompt.system, prompt=prompt.user,
                                    model=repo_cfg.model or cfg.model, max_tokens=cfg.answer_tokens)

@@ -129,3 +129,15 @@ def test_inline_comments_outside_the_diff_stay_in_the_body(github, app_key, tmp_
     assert ":400`" in body
     assert [c["line"] for c in github.review_comments(REPO, number)] != [400]
     assert parse_marker(body).round == 1
+
+
+def test_a_lockfile_only_change_costs_no_model_call(github, model, beadle, git):
+    git.branch("deps", "main")
+    git.commit({"poetry.lock": "[[package]]\nname = 'x'\n"}, "Bump deps (bd-a3f8)", branch="deps")
+    number = github.open_pull(REPO, title="Deps (bd-a3f8)", head="deps")
+    deliver(beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened"))
+    [run] = wait_for(lambda: [r for r in github.check_runs(REPO) if r["status"] == "completed"],
+                     what="the check run")
+    assert run["output"]["title"] == "Nothing to review" and "poetry.lock: lockfile" in \
+        run["output"]["summary"]
+    assert model.requests == [] and github.reviews(REPO, number) == []
