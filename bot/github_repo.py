@@ -6,8 +6,6 @@ pipeline above it is tested against a fake GitHub on loopback, not against mocks
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -183,8 +181,6 @@ class RepoClient:
             return None
         if status >= 400:
             raise GitHubError(f"GET contents {path} answered {status}", status=status)
-        if text.lstrip().startswith('{"type":"file"') or text.lstrip().startswith('{"name"'):
-            return _decode_content(text)  # a server that ignored the raw media type
         return text
 
     def own_review_bodies(self, number: int) -> list[str]:
@@ -236,9 +232,3 @@ def _float(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
 
-
-def _decode_content(text: str) -> str | None:
-    data = json.loads(text)
-    if data.get("encoding") == "base64":
-        return base64.b64decode(data.get("content", "")).decode("utf-8", errors="replace")
-    return data.get("content")
