@@ -93,7 +93,7 @@ class Worker:
             except Exception:
                 log.exception("job %s: heartbeat failed", job.id)
 
-    def _run(self, job: Job, *, still_held: Callable[[], bool] = lambda: True) -> None:
+    def _run(self, job: Job, *, still_held: Callable[[], bool]) -> None:
         r = job.request
         where = f"{r.repo}#{r.pr_number}"
         try:
