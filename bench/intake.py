@@ -13,7 +13,7 @@ Targets rotate (bare, beadle, bare, beadle, ...) for --rounds rounds; the summar
 After the load the Beadle server is SIGKILLed and every delivery it answered 2xx must be in the
 store (`Store.seen_deliveries`): the durability claim.
 
-design.md §7 targets: throughput >= 0.5x bare, p99 <= 3x bare, 0 refused or reset.
+docs/design.md §7 targets: throughput >= 0.5x bare, p99 <= 3x bare, 0 refused or reset.
 
   python bench/intake.py [--quick] [--deliveries N] [--rounds R]
                          [--database postgresql://postgres@127.0.0.1:5432/test]
@@ -232,7 +232,7 @@ def main() -> None:
     if args.quick:
         args.deliveries, args.warmup, args.rounds = 1000, 100, 1
 
-    from bot.store import Store
+    from bot.queue.store import Store
 
     pem, public = keypair()
     bodies = build_bodies(args.deliveries, args.prs, public)

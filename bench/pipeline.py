@@ -13,7 +13,7 @@ Then per size one round one and, after a one-file push, one round two, each by a
 a cold repository-settings cache (the token stays cached), counting FakeGitHub's requests
 (without the token exchange and `GET /app`) and comparing the two prompts' sizes.
 
-design.md §7 targets: beyond the model <= 50 ms for a 1-file PR and <= 2 s for 3,000 files,
+docs/design.md §7 targets: beyond the model <= 50 ms for a 1-file PR and <= 2 s for 3,000 files,
 growing linearly; <= 6 GitHub requests per round; round-two prompt <= 40 % of round one's.
 
   python bench/pipeline.py [--quick] [--sizes 1,100,1000,3000] [--reps 5] [--detail 100]
@@ -41,8 +41,8 @@ from pathlib import Path
 import requests
 
 from bench.common import keypair
-from bot.jobspec import ReviewRequest
-from bot.review import ReviewConfig, Reviewer
+from bot.queue.request import ReviewRequest
+from bot.review.round import ReviewConfig, Reviewer
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from tests.fakes.github import FakeGitHub

@@ -8,7 +8,7 @@ deliveries go in first, signed, through Beadle's real webhook endpoint with no w
 logging at INFO as deployed) on the same database; the clock runs from the moment the last
 of them says its workers are running until the last review is posted.
 
-  ideal = jobs x latency / concurrency       design.md §7 target: measured <= 1.2 x ideal
+  ideal = jobs x latency / concurrency       docs/design.md §7 target: measured <= 1.2 x ideal
 
 The baseline, measured next on the same PRs: a bare worker process with as many threads, each
 making with plain `requests` the GitHub and model calls Beadle makes for a round one (PR,
@@ -180,7 +180,7 @@ def stop(procs) -> None:
 
 def unfinished(db_url: str) -> list[str]:
     """Jobs not done, for the report when a run falls short."""
-    from bot.store import JobState, Store
+    from bot.queue.store import JobState, Store
 
     with Store(db_url) as store:
         return [f"job {j.id} #{j.request.pr_number} {j.state.value} attempts {j.attempts}: "

@@ -1,4 +1,4 @@
-"""`beadle serve | worker | jobs | redeliver` (design.md §1)."""
+"""`beadle serve | worker | jobs | redeliver` (docs/design.md §1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import threading
 from datetime import timedelta
 
 from bot.settings import SettingsError, load_settings
-from bot.worker import utcnow
+from bot.queue.worker import utcnow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +90,7 @@ def _jobs(runtime, args: argparse.Namespace) -> int:
 
 
 def _redeliver(runtime, args: argparse.Namespace) -> int:
-    from bot.redeliver import redeliver_missed
+    from bot.github.redeliver import redeliver_missed
 
     done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)
     for attempt in done:

@@ -10,17 +10,17 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 
-from bot.github_app import GitHubApp
-from bot.intake import Intake, RecordBatch
-from bot.jobs import Delivery, Recorded
-from bot.model import OpenAIReviewer
-from bot.pool import WorkerPool
-from bot.redeliver import redeliver_missed
-from bot.review import ReviewConfig, Reviewer
+from bot.github.app import GitHubApp
+from bot.intake.group_commit import Intake, RecordBatch
+from bot.queue.jobs import Delivery, Recorded
+from bot.model.client import OpenAIReviewer
+from bot.queue.pool import WorkerPool
+from bot.github.redeliver import redeliver_missed
+from bot.review.round import ReviewConfig, Reviewer
 from bot.settings import Settings
-from bot.store import Store
-from bot.web import create_app
-from bot.worker import RetryPolicy, Worker, utcnow
+from bot.queue.store import Store
+from bot.intake.web import create_app
+from bot.queue.worker import RetryPolicy, Worker, utcnow
 
 log = logging.getLogger("beadle")
 

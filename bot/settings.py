@@ -1,4 +1,4 @@
-"""Settings, read once from the environment and a `.env` file (design.md §1).
+"""Settings, read once from the environment and a `.env` file (docs/design.md §1).
 
 Secrets are `SecretStr`: they print as `'**********'` in a repr, a log line or a traceback.
 """

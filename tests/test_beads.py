@@ -1,4 +1,4 @@
-"""The beads reader: every tolerance of design.md §5."""
+"""The beads reader: every tolerance of docs/design.md §5."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.beads import BEADS_PATHS, BeadsIssue, Dependency, parse_issues
+from bot.beads.jsonl import BEADS_PATHS, BeadsIssue, Dependency, parse_issues
 
 FULL = {
     "id": "citations-0o2",

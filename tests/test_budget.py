@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.budget import Category, Omitted, classify, estimate_tokens, pack
-from bot.diff import FileDiff, from_pr_files, parse_diff, render
+from bot.review.budget import Category, Omitted, classify, estimate_tokens, pack
+from bot.review.diff import FileDiff, from_pr_files, parse_diff, render
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """`beadle jobs` and `beadle redeliver`, run as the console script against a real store and the
-fake GitHub; and `bot.redeliver.missed`, the pure rule deciding what is redelivered."""
+fake GitHub; and `bot.github.redeliver.missed`, the pure rule deciding what is redelivered."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.jobspec import Mode, ReviewRequest
-from bot.redeliver import missed, redeliver_missed
-from bot.store import Delivery, JobState, Store
+from bot.queue.request import Mode, ReviewRequest
+from bot.github.redeliver import missed, redeliver_missed
+from bot.queue.store import Delivery, JobState, Store
 from tests.fakes.openapi import check_response
 from tests.harness import *  # noqa: F403  (fixtures)
 from tests.harness import REPO, run_beadle
@@ -171,7 +171,7 @@ def test_beadle_redeliver_refuses_a_bad_since(env, tmp_path, since):
     assert "use a number and a unit" in done.stderr and "Traceback" not in done.stderr
 
 
-# -- bot.redeliver.missed, pure ------------------------------------------------------------------
+# -- bot.github.redeliver.missed, pure ------------------------------------------------------------------
 
 def _a(guid: object, at: str, code: object, ident: int = 1) -> dict:
     return {"id": ident, "guid": guid, "delivered_at": at, "status_code": code}

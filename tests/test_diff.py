@@ -7,7 +7,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.diff import FileDiff, from_pr_files, keep_hunks, parse_diff, render
+from bot.review.diff import FileDiff, from_pr_files, keep_hunks, parse_diff, render
 
 # Made with `git diff --cached` over a real repository (see each file's comment).
 SAMPLE = """\

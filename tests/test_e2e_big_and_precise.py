@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.marker import parse_marker
+from bot.review.marker import parse_marker
 from tests.fakes.model import FakeModel, reviewer_answer
 from tests.fakes.webhooks import pull_request_payload
 from tests.harness import *  # noqa: F403  (fixtures)

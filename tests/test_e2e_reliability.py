@@ -3,7 +3,7 @@ nothing duplicated, nothing stuck."""
 
 import pytest
 
-from bot.marker import parse_marker
+from bot.review.marker import parse_marker
 from tests.fakes.webhooks import pull_request_payload
 from tests.harness import *  # noqa: F403  (fixtures)
 from tests.harness import REPO, Beadle, deliver, settings_env, wait_for

@@ -2,7 +2,7 @@
 
 import re
 
-from bot.marker import parse_marker
+from bot.review.marker import parse_marker
 from tests.fakes.webhooks import issue_comment_payload, pull_request_payload
 from tests.harness import *  # noqa: F403  (fixtures)
 from tests.harness import REPO, deliver, wait_for
@@ -162,8 +162,8 @@ def test_a_bot_login_lookup_that_fails_is_retried(github, model, env):
 def test_a_worker_that_lost_its_lease_does_not_post(github, model, env):
     import pytest
 
-    from bot.jobspec import ReviewRequest
-    from bot.review import LeaseLost
+    from bot.queue.request import ReviewRequest
+    from bot.review.round import LeaseLost
     from tests.harness import Beadle
 
     with Beadle(env, with_workers=False) as beadle:

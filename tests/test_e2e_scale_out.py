@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.marker import parse_marker
+from bot.review.marker import parse_marker
 from tests.fakes.model import FakeModel
 from tests.fakes.server import free_port
 from tests.fakes.webhooks import issue_comment_payload, pull_request_payload

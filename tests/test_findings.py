@@ -1,11 +1,11 @@
 """Findings checked against the diff; the review body and inline comments built from them."""
 
-from bot.answer import ReviewAnswer
-from bot.comment import ReviewView, inline_comments, review_body
-from bot.diff import parse_diff
-from bot.findings import check
-from bot.marker import TrackedFinding, parse_marker
-from bot.sanitize import GITHUB_BODY_LIMIT
+from bot.model.answer import ReviewAnswer
+from bot.review.comment import ReviewView, inline_comments, review_body
+from bot.review.diff import parse_diff
+from bot.review.findings import check
+from bot.review.marker import TrackedFinding, parse_marker
+from bot.review.sanitize import GITHUB_BODY_LIMIT
 
 DIFF = parse_diff(
     "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n"

@@ -30,13 +30,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.intake import Intake
-from bot.jobspec import Mode, ReviewRequest
+from bot.intake.group_commit import Intake
+from bot.queue.request import Mode, ReviewRequest
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.store import Delivery, Recorded, Store
-from bot.triggers import REVIEW_ACTIONS, decide, review_command
-from bot.webhook import Event
+from bot.queue.store import Delivery, Recorded, Store
+from bot.intake.triggers import REVIEW_ACTIONS, decide, review_command
+from bot.intake.webhook import Event
 from tests.fakes import github_shapes as shapes
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github_routes_app import installation_json

@@ -2,7 +2,7 @@
 
 import threading
 
-from bot.github_app import GitHubApp
+from bot.github.app import GitHubApp
 from tests.harness import *  # noqa: F403  (fixtures)
 from tests.harness import REPO
 

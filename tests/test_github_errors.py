@@ -1,8 +1,8 @@
-"""Which GitHub failures are worth another attempt, and how long to wait (design.md §4)."""
+"""Which GitHub failures are worth another attempt, and how long to wait (docs/design.md §4)."""
 
 import pytest
 
-from bot.github_repo import GitHubError, rate_limit_wait
+from bot.github.repo import GitHubError, rate_limit_wait
 
 
 @pytest.mark.parametrize(("status", "limited", "transient"), [

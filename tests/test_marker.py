@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from bot.marker import Marker, TrackedFinding, latest_marker, parse_marker, render_marker
+from bot.review.marker import Marker, TrackedFinding, latest_marker, parse_marker, render_marker
 
 A, B = "a" * 40, "b" * 40
 

@@ -3,11 +3,11 @@
 import jinja2
 import pytest
 
-from bot.beads import parse_issues
-from bot.budget import Omitted
-from bot.marker import TrackedFinding
-from bot.prompt import Document, PromptInput, render_prompt
-from bot.templates import environment, fence
+from bot.beads.jsonl import parse_issues
+from bot.review.budget import Omitted
+from bot.review.marker import TrackedFinding
+from bot.review.prompt import Document, PromptInput, render_prompt
+from bot.review.templates import environment, fence
 
 ISSUE = parse_issues(
     '{"id":"citations-0o2","title":"Integration tests","status":"closed","priority":0,'
@@ -24,7 +24,7 @@ def prompt_input(**changes):
     return PromptInput(**fields)
 
 
-# The sections of shared/seeds/round1-review-prompt.txt, in order.
+# The sections of docs/seeds/round1-review-prompt.txt, in order.
 ROUND_ONE_SECTIONS = [
     "You are conducting a code review.", "## Task Context", "### Beads Issue ID: citations-0o2",
     "Status: closed", "Priority: P0", "Type: task", "Description:", "## Objective",

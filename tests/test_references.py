@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.beads import BeadsIssue, parse_issues
-from bot.references import find_issue_id, referenced_paths
+from bot.beads.jsonl import BeadsIssue, parse_issues
+from bot.beads.ids import find_issue_id
+from bot.beads.paths import referenced_paths
 
 
 def line(**fields: Any) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.repo_config import RepoConfig, parse_config
+from bot.review.repo_config import RepoConfig, parse_config
 
 
 def test_absent_or_empty_file_means_defaults():

@@ -1,8 +1,8 @@
 """Round planning: round one, round N+1 over the new commits, force-push fallback, skips."""
 
-from bot.jobspec import Mode
-from bot.marker import Marker, TrackedFinding
-from bot.rounds import RoundPlan, Skip, plan_round
+from bot.queue.request import Mode
+from bot.review.marker import Marker, TrackedFinding
+from bot.review.plan import RoundPlan, Skip, plan_round
 
 BASE, OLD, NEW = "0" * 40, "a" * 40, "b" * 40
 PREVIOUS = Marker(round=2, base=BASE, head=OLD, issue="bd-1",

@@ -1,6 +1,6 @@
 """Output safety: mentions neutralised, HTML escaped outside code, bodies within GitHub's limit."""
 
-from bot.sanitize import GITHUB_BODY_LIMIT, fit, one_line, safe
+from bot.review.sanitize import GITHUB_BODY_LIMIT, fit, one_line, safe
 
 
 def test_mentions_do_not_ping():
@@ -34,7 +34,7 @@ def test_an_escaped_backtick_does_not_open_a_code_span():
 
 
 def test_file_names_stay_inside_one_code_span():
-    from bot.sanitize import code
+    from bot.review.sanitize import code
 
     assert code("widgets/size.py") == "`widgets/size.py`"
     assert code("x`<img src=y>`y.lock") == "``x`<img src=y>`y.lock``"

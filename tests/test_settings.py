@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from bot.github_app import GitHubApp
+from bot.github.app import GitHubApp
 from bot.settings import SettingsError, load_settings
 from tests.harness import app_key, run_beadle  # noqa: F401  (app_key: a fixture)
 

@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from bot.jobspec import Mode, ReviewRequest
-from bot.store import Delivery, JobState, Store, coalesce, normalise_url
-from bot.store_schema import SCHEMA_VERSION, jobs, schema_version
+from bot.queue.request import Mode, ReviewRequest
+from bot.queue.store import Delivery, JobState, Store, coalesce, normalise_url
+from bot.queue.schema import SCHEMA_VERSION, jobs, schema_version
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -426,7 +426,7 @@ def test_a_lost_race_for_the_pending_slot_is_redone(
             if statement.startswith("INSERT INTO jobs") and not raced:
                 raced.append(b.record_delivery(push("b", req(sha="from-b"))).delivery_id)
 
-        with caplog.at_level(logging.INFO, logger="bot.store"):
+        with caplog.at_level(logging.INFO, logger="bot.queue.store"):
             recorded = a.record_delivery(push("a", req(sha="from-a"), at(1)))
 
         assert raced == ["b"]

@@ -1,10 +1,10 @@
-"""Which deliveries become review jobs, and who may ask for a review (design.md §3)."""
+"""Which deliveries become review jobs, and who may ask for a review (docs/design.md §3)."""
 
 import pytest
 
-from bot.jobspec import Mode
-from bot.triggers import decide, review_command
-from bot.webhook import Event
+from bot.queue.request import Mode
+from bot.intake.triggers import decide, review_command
+from bot.intake.webhook import Event
 
 
 def pr_event(action: str, *, draft: bool = False, state: str = "open") -> Event:

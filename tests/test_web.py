@@ -16,7 +16,7 @@ import uuid
 import httpx
 import pytest
 
-from bot.webhook import MAX_PAYLOAD_BYTES
+from bot.intake.webhook import MAX_PAYLOAD_BYTES
 from tests.fakes import github_shapes as shapes
 from tests.fakes.github_routes_app import installation_json
 from tests.fakes.openapi import check_webhook

@@ -1,8 +1,8 @@
 import pytest
 
-from bot.webhook import BadRequest, BadSignature, parse, signature_for, verify
+from bot.intake.webhook import BadRequest, BadSignature, parse, signature_for, verify
 
-# design.md §4, from GitHub's documentation
+# docs/design.md §4, from GitHub's documentation
 VECTOR_SECRET = "It's a Secret to Everybody"
 VECTOR_BODY = b"Hello, World!"
 VECTOR_SIGNATURE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"

@@ -1,0 +1,234 @@
+"""One repository through an installation's client: the reads and writes a review needs.
+
+Thin: each method is one REST call (or one paginated list) and returns plain values, so the
+pipeline above it is tested against a fake GitHub on loopback, not against mocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import github
+import requests
+from github.GithubException import GithubException
+
+from bot.review.plan import History
+
+DIFF = {"Accept": "application/vnd.github.diff"}
+RAW = {"Accept": "application/vnd.github.raw+json"}
+
+
+class GitHubError(Exception):
+    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None,
+                 rate_limited: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+    @property
+    def transient(self) -> bool:
+        """5xx, rate limits and connection trouble pass; a 404, 422 or a refused permission
+        (403 without rate-limit signs) will not."""
+        if self.status is None or self.status >= 500 or self.status == 429:
+            return True
+        return self.status == 403 and self.rate_limited
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait before the next request, from GitHub's headers, if it says to wait.
+    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api"""
+    lower = {k.lower(): v for k, v in headers.items()}
+    retry_after = _float(lower.get("retry-after"))
+    if retry_after is not None:
+        return max(retry_after, 0.0)
+    if lower.get("x-ratelimit-remaining") == "0":
+        reset = _float(lower.get("x-ratelimit-reset"))
+        if reset is not None:
+            return max(reset - (time.time() if now is None else now), 0.0) + 1.0
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PullInfo:
+    number: int
+    title: str
+    body: str | None
+    draft: bool
+    state: str
+    author: str
+    head_sha: str
+    head_ref: str
+    base_sha: str
+    base_ref: str
+    html_url: str
+    repo_html_url: str
+    default_branch: str
+
+
+def _pull_info(d: dict[str, Any]) -> PullInfo:
+    base_repo = d["base"].get("repo") or {}
+    return PullInfo(number=d["number"], title=d.get("title") or "", body=d.get("body"),
+                    draft=bool(d.get("draft")), state=d.get("state") or "open",
+                    author=(d.get("user") or {}).get("login", ""), head_sha=d["head"]["sha"],
+                    head_ref=d["head"].get("ref", ""), base_sha=d["base"]["sha"],
+                    base_ref=d["base"].get("ref", ""), html_url=d.get("html_url", ""),
+                    repo_html_url=base_repo.get("html_url", ""),
+                    default_branch=base_repo.get("default_branch") or "main")
+
+
+class RepoClient:
+    def __init__(self, gh: github.Github, full_name: str, *, bot_login: str) -> None:
+        self._gh = gh
+        self._requester = gh.requester
+        self.full_name = full_name
+        self._path = f"/repos/{full_name}"
+        self.bot_login = bot_login
+        self._compared: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def _json(self, verb: str, path: str, *, params: dict[str, Any] | None = None,
+              body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        try:
+            _, data = self._requester.requestJsonAndCheck(
+                verb, self._path + path, parameters=params, input=body, headers=headers)
+        except GithubException as exc:
+            raise _error(exc, f"{verb} {path}") from None
+        except requests.RequestException as exc:
+            raise GitHubError(f"{verb} {path}: {type(exc).__name__}", status=None) from None
+        return data
+
+    def _text(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
+        try:
+            status, resp_headers, text = self._requester.requestJson(
+                "GET", self._path + path, headers=headers)
+        except GithubException as exc:  # PyGithub's retry gave up (a 403 or 5xx on a read)
+            raise _error(exc, f"GET {path}") from None
+        except requests.RequestException as exc:
+            raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
+        if status >= 500 or status in (403, 429):
+            wait = rate_limit_wait(resp_headers)
+            raise GitHubError(f"GET {path} answered {status}", status=status, retry_after=wait,
+                              rate_limited=wait is not None or "rate limit" in text.lower())
+        return status, text
+
+    def _pages(self, path: str, *, limit: int = 3000) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while len(items) < limit:
+            batch = self._json("GET", path, params={"per_page": 100, "page": page})
+            items.extend(batch or [])
+            if not batch or len(batch) < 100:
+                break
+            page += 1
+        return items[:limit]
+
+    # -- reads -------------------------------------------------------------------------------
+    def pull(self, number: int) -> PullInfo:
+        return _pull_info(self._json("GET", f"/pulls/{number}"))
+
+    def pull_diff(self, number: int) -> str | None:
+        """The PR's diff base...head; None when GitHub says it is too large (406)."""
+        return self._diff(f"/pulls/{number}")
+
+    def compare_diff(self, base: str, head: str) -> str | None:
+        return self._diff(f"/compare/{base}...{head}")
+
+    def _diff(self, path: str) -> str | None:
+        status, text = self._text(path, DIFF)
+        if status == 406:
+            return None
+        if status >= 400:
+            raise GitHubError(f"GET {path} (diff) answered {status}", status=status)
+        return text
+
+    def pull_files(self, number: int) -> list[dict[str, Any]]:
+        return self._pages(f"/pulls/{number}/files")
+
+    def commit_messages(self, number: int) -> list[str]:
+        return [c["commit"]["message"] for c in self._pages(f"/pulls/{number}/commits", limit=250)]
+
+    def compare(self, base: str, head: str) -> dict[str, Any] | None:
+        """`GET /compare/base...head` (status, commits, up to 300 files with patches); None for
+        an unknown commit. Remembered for this client's job: the round plan and the diff of a
+        follow-up round are one request."""
+        key = (base, head)
+        if key not in self._compared:
+            try:
+                self._compared[key] = self._json("GET", f"/compare/{base}...{head}")
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise
+                self._compared[key] = None
+        return self._compared[key]
+
+    def history(self, old: str, new: str) -> History:
+        """How the branch moved from `old` to `new`: "linear", "merged" (a merge commit in
+        between, e.g. "Update branch") or "rewritten" (`old` is gone: force push, rebase)."""
+        data = self.compare(old, new)
+        if data is None or data.get("status") not in ("ahead", "identical"):
+            return "rewritten"
+        merges = any(len(c.get("parents") or ()) > 1 for c in data.get("commits") or ())
+        return "merged" if merges else "linear"
+
+    def file_text(self, path: str, ref: str) -> str | None:
+        """The file at `ref`, or None if it is absent."""
+        status, text = self._text(f"/contents/{quote(path)}?ref={quote(ref)}", RAW)
+        if status == 404:
+            return None
+        if status >= 400:
+            raise GitHubError(f"GET contents {path} answered {status}", status=status)
+        return text
+
+    def own_review_bodies(self, number: int) -> list[str]:
+        """Bodies of Beadle's own reviews on the PR, oldest first."""
+        return [r.get("body") or "" for r in self._pages(f"/pulls/{number}/reviews")
+                if (r.get("user") or {}).get("login") == self.bot_login]
+
+    def permission(self, login: str) -> str:
+        try:
+            data = self._json("GET", f"/collaborators/{quote(login)}/permission")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        return str(data.get("permission") or "none")
+
+    # -- writes ------------------------------------------------------------------------------
+    def post_review(self, number: int, *, commit_id: str, body: str,
+                    comments: Sequence[dict[str, object]] = ()) -> int:
+        payload: dict[str, Any] = {"commit_id": commit_id, "body": body, "event": "COMMENT"}
+        if comments:
+            payload["comments"] = list(comments)
+        return int(self._json("POST", f"/pulls/{number}/reviews", body=payload)["id"])
+
+    def comment(self, number: int, body: str) -> int:
+        return int(self._json("POST", f"/issues/{number}/comments", body={"body": body})["id"])
+
+    def react(self, comment_id: int, content: str = "eyes") -> None:
+        self._json("POST", f"/issues/comments/{comment_id}/reactions", body={"content": content})
+
+    def create_check(self, payload: dict[str, Any]) -> int:
+        return int(self._json("POST", "/check-runs", body=payload)["id"])
+
+    def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
+        self._json("PATCH", f"/check-runs/{check_id}", body=payload)
+
+
+def _error(exc: GithubException, what: str) -> GitHubError:
+    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    wait = rate_limit_wait(exc.headers or {})
+    limited = wait is not None or "rate limit" in str(message or "").lower()
+    return GitHubError(f"{what} answered {exc.status}: {message or 'no message'}",
+                       status=exc.status, retry_after=wait, rate_limited=limited)
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(value) if value is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+

@@ -1,0 +1,367 @@
+"""The durable store: every webhook delivery Beadle has seen, and the queue of review jobs.
+
+The webhook commits a delivery and its job here before it answers 2xx, so nothing GitHub sent is
+lost if the process dies a moment later; workers, in this process or others, claim jobs from here.
+The database is the only coordinator: SQLite (one machine, WAL) or PostgreSQL (several machines).
+Time always comes from the caller, so the queue can be driven by a fake clock in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timedelta
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Connection, create_engine, insert, make_url, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bot.queue.jobs import (
+    Delivery,
+    Job,
+    Recorded,
+    coalesce,
+    job_from_row,
+    request_columns,
+    request_from_row,
+)
+from bot.queue.request import ReviewRequest
+from bot.queue.schema import JobState, deliveries, jobs, metadata, migrate
+from bot.queue.sql import (
+    CLAIMABLE,
+    INSERT_JOBS,
+    PENDING_OF_PRS,
+    READ_ONLY,
+    SEEN,
+    SELECT_IF_HELD,
+    UPDATE_BY_ID,
+    UPDATE_IF_HELD,
+    clip,
+    normalise_url,
+    tune_sqlite,
+)
+
+__all__ = ["Delivery", "Job", "JobState", "Recorded", "Store", "coalesce", "normalise_url"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///beadle.sqlite3"
+_ATTEMPTS = 8  # transactions redone after losing a race (unique index, deadlock, serialization)
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_SCHEMA_LOCK = 0x6265_6164_6C65  # pg_advisory_xact_lock key ("beadle") serialising create_all
+_IN_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+
+T = TypeVar("T")
+
+
+class Store:
+    """Deliveries and review jobs in one SQL database; safe to share across threads and processes.
+
+    Each method is one short transaction on its own pooled connection. Races that slip past the
+    application's checks between processes (two inserts of one delivery id, two pending jobs for a
+    PR) are stopped by unique indexes and the transaction is redone, now seeing the winner's row.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self._url = make_url(normalise_url(url))
+        self._postgres = self._url.get_backend_name() == "postgresql"
+        self._engine = create_engine(self._url, pool_pre_ping=self._postgres)
+        # SQLite has one writer at a time anyway. Threads of this process queue for it on a lock
+        # of ours, in order, instead of each polling the file lock with growing sleeps.
+        self._write_lock: AbstractContextManager[Any] = nullcontext()
+        if self._url.get_backend_name() == "sqlite":
+            tune_sqlite(self._engine)
+            self._write_lock = threading.Lock()
+        self._write(self._create_schema)
+
+    def __repr__(self) -> str:
+        return f"Store({self._url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    def record_delivery(self, d: Delivery) -> Recorded:
+        return self.record_deliveries([d])[0]
+
+    def record_deliveries(self, deliveries_: Sequence[Delivery]) -> list[Recorded]:
+        """Record a batch of deliveries and queue their reviews in ONE transaction.
+
+        One commit (one fsync) for many deliveries is what lets intake keep up with GitHub while
+        every job is on disk before its 2xx. Results come back in the order given.
+        """
+        if not deliveries_:
+            return []
+        return self._write(lambda conn: self._record(conn, deliveries_))
+
+    def seen_deliveries(self, delivery_ids: Iterable[str]) -> set[str]:
+        """Which of these delivery ids are already recorded (to skip redelivering them)."""
+        return self._read(lambda conn: self._seen(conn, list(delivery_ids)))
+
+    # -- the queue -------------------------------------------------------------------------
+
+    def claim(self, *, worker: str, lease: timedelta, now: datetime) -> Job | None:
+        """Lease the oldest runnable job to `worker`, or None if nothing may run now.
+
+        Runnable: pending and due, on a PR with no job running; or running with an expired lease
+        (its worker died), which is taken over before the PR's pending job may start.
+        """
+        return self._write(lambda conn: self._claim(conn, worker=worker, lease=lease, now=now))
+
+    def heartbeat(self, job_id: int, *, worker: str, lease: timedelta, now: datetime) -> bool:
+        """Extend the lease; False means the job is no longer ours and the worker should stop.
+
+        A lease that ran out is still ours until another worker takes the job over, so a worker
+        that was merely slow keeps its job (and may still finish it).
+        """
+        values = {"lease_until": now + lease, "updated_at": now}
+        return self._write(lambda conn: self._change(conn, job_id, worker, values, "heartbeat"))
+
+    def finish(self, job_id: int, *, worker: str, outcome: str, now: datetime) -> None:
+        values = {
+            "state": JobState.DONE,
+            "outcome": outcome,
+            "lease_until": None,
+            "updated_at": now,
+        }
+        self._write(lambda conn: self._change(conn, job_id, worker, values, "finish"))
+
+    def bury(self, job_id: int, *, worker: str, error: str, now: datetime) -> None:
+        """Give up on a job for good (DEAD), keeping the error for the operator."""
+        values = {
+            "state": JobState.DEAD,
+            "last_error": clip(error),
+            "lease_until": None,
+            "updated_at": now,
+        }
+        self._write(lambda conn: self._change(conn, job_id, worker, values, "bury"))
+
+    def retry_later(
+        self, job_id: int, *, worker: str, error: str, run_after: datetime, now: datetime
+    ) -> None:
+        """Put the job back in the queue, not to be claimed before `run_after`."""
+        self._write(
+            lambda conn: self._requeue(
+                conn, job_id, worker, now=now, run_after=run_after, error=clip(error), counted=True
+            )
+        )
+
+    def release(self, job_id: int, *, worker: str, now: datetime) -> None:
+        """Hand the job back at shutdown: runnable at once, and this attempt does not count."""
+        self._write(
+            lambda conn: self._requeue(
+                conn, job_id, worker, now=now, run_after=now, error=None, counted=False
+            )
+        )
+
+    def job(self, job_id: int) -> Job | None:
+        query = select(jobs).where(jobs.c.id == job_id)
+        row = self._read(lambda conn: conn.execute(query).mappings().first())
+        return None if row is None else job_from_row(row)
+
+    def recent_jobs(self, limit: int = 50) -> list[Job]:
+        """The most recently changed jobs first, for a status page or an operator."""
+        query = select(jobs).order_by(jobs.c.updated_at.desc(), jobs.c.id.desc()).limit(limit)
+        rows = self._read(lambda conn: conn.execute(query).mappings().all())
+        return [job_from_row(row) for row in rows]
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one write transaction, redoing it when a concurrent writer won a race."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self._write_lock, self._engine.begin() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                retryable = isinstance(exc, IntegrityError) or (
+                    getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+                )
+                if not retryable or attempt == _ATTEMPTS:
+                    raise
+                log.info("store: lost a race (%s), redoing the transaction", type(exc.orig))
+        raise AssertionError("unreachable")
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self._engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                return work(conn)
+
+    def _create_schema(self, conn: Connection) -> None:
+        if self._postgres:  # two processes starting at once must not both CREATE TABLE
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        metadata.create_all(conn)
+        migrate(conn)
+
+    # -- the work inside one transaction ---------------------------------------------------
+
+    def _seen(self, conn: Connection, ids: list[str]) -> set[str]:
+        seen: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            seen.update(conn.execute(SEEN, {"b_ids": ids[start : start + _IN_CHUNK]}).scalars())
+        return seen
+
+    def _record(self, conn: Connection, batch: Sequence[Delivery]) -> list[Recorded]:
+        seen = self._seen(conn, [d.delivery_id for d in batch])
+        fresh: list[int] = []  # positions of first sightings; a second copy is a duplicate
+        for position, d in enumerate(batch):
+            if d.delivery_id not in seen:
+                seen.add(d.delivery_id)
+                fresh.append(position)
+        # Requests for one PR within the batch fold into one before touching the queue.
+        wanted: dict[tuple[str, int], tuple[ReviewRequest, datetime]] = {}
+        for d in (batch[position] for position in fresh):
+            if d.request is not None:
+                key = (d.request.repo, d.request.pr_number)
+                if key in wanted:
+                    older, at = wanted[key]
+                    wanted[key] = (coalesce(older, d.request), max(at, d.received_at))
+                else:
+                    wanted[key] = (d.request, d.received_at)
+        job_ids = self._enqueue(conn, wanted) if wanted else {}
+
+        results = [Recorded(d.delivery_id, duplicate=True, job_id=None) for d in batch]
+        rows = []
+        for position in fresh:
+            d = batch[position]
+            job_id = None if d.request is None else job_ids[(d.request.repo, d.request.pr_number)]
+            results[position] = Recorded(d.delivery_id, duplicate=False, job_id=job_id)
+            rows.append(
+                {
+                    "delivery_id": d.delivery_id,
+                    "event": d.event,
+                    "action": d.action,
+                    "received_at": d.received_at,
+                    "job_id": job_id,
+                }
+            )
+        if rows:
+            conn.execute(insert(deliveries), rows)
+        return results
+
+    def _enqueue(
+        self, conn: Connection, wanted: dict[tuple[str, int], tuple[ReviewRequest, datetime]]
+    ) -> dict[tuple[str, int], int]:
+        """Coalesce each request into its PR's pending job, or queue a new one; return the ids."""
+        pending = {
+            (row["repo"], row["pr_number"]): row
+            for row in conn.execute(PENDING_OF_PRS, {"b_prs": list(wanted)}).mappings()
+        }
+        job_ids: dict[tuple[str, int], int] = {}
+        merges, new_rows = [], []
+        for key, (request, at) in wanted.items():
+            row = pending.get(key)
+            if row is None:
+                new_rows.append(
+                    {
+                        **request_columns(request),
+                        "state": JobState.PENDING,
+                        "attempts": 0,
+                        "run_after": at,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
+            else:
+                merged = coalesce(request_from_row(row), request)
+                merges.append(
+                    {
+                        "b_id": row["id"],
+                        **request_columns(merged),
+                        "run_after": at,
+                        "updated_at": at,
+                    }
+                )
+                job_ids[key] = row["id"]
+        if merges:
+            conn.execute(UPDATE_BY_ID, merges)
+        if new_rows:
+            ids = conn.execute(INSERT_JOBS, new_rows).scalars().all()
+            for new, job_id in zip(new_rows, ids, strict=True):
+                job_ids[(new["repo"], new["pr_number"])] = job_id
+        return job_ids
+
+    def _claim(
+        self, conn: Connection, *, worker: str, lease: timedelta, now: datetime
+    ) -> Job | None:
+        row = conn.execute(CLAIMABLE, {"b_now": now}).mappings().first()
+        if row is None:
+            return None
+        values: dict[str, Any] = {
+            "state": JobState.RUNNING,
+            "worker": worker,
+            "lease_until": now + lease,
+            "attempts": row["attempts"] + 1,
+            "updated_at": now,
+        }
+        if row["state"] == JobState.RUNNING:
+            expired = row["lease_until"].isoformat()
+            values["last_error"] = f"lease of {row['worker']} expired at {expired}"
+        conn.execute(UPDATE_BY_ID, {"b_id": row["id"], **values})
+        return job_from_row({**row, **values})
+
+    def _change(
+        self, conn: Connection, job_id: int, worker: str, values: dict[str, Any], what: str
+    ) -> bool:
+        changed = conn.execute(UPDATE_IF_HELD, {"b_id": job_id, "b_by": worker, **values})
+        if changed.rowcount != 1:
+            log.warning("store: %s of job %s ignored: %s no longer holds it", what, job_id, worker)
+            return False
+        return True
+
+    def _requeue(
+        self,
+        conn: Connection,
+        job_id: int,
+        worker: str,
+        *,
+        now: datetime,
+        run_after: datetime,
+        error: str | None,
+        counted: bool,
+    ) -> None:
+        """Move a running job back to PENDING; fold it into the PR's pending job if there is one.
+
+        A push during the review may already have queued a newer job for the PR, and there can
+        be only one pending job per PR: that job inherits this one's request (a stronger mode
+        survives) and this one is closed as superseded rather than run twice.
+        """
+        held = conn.execute(SELECT_IF_HELD, {"b_id": job_id, "b_by": worker}).mappings().first()
+        if held is None:
+            log.warning("store: requeue of job %s ignored: %s no longer holds it", job_id, worker)
+            return
+        values: dict[str, Any] = {
+            "b_id": job_id,
+            "state": JobState.PENDING,
+            "run_after": run_after,
+            "attempts": held["attempts"] if counted else held["attempts"] - 1,
+            "last_error": held["last_error"] if error is None else error,
+            "lease_until": None,
+            "updated_at": now,
+        }
+        key = (held["repo"], held["pr_number"])
+        pending = conn.execute(PENDING_OF_PRS, {"b_prs": [key]}).mappings().first()
+        if pending is not None:
+            merged = coalesce(request_from_row(held), request_from_row(pending))
+            conn.execute(
+                UPDATE_BY_ID,
+                {
+                    "b_id": pending["id"],
+                    **request_columns(merged),
+                    "run_after": max(pending["run_after"], run_after),
+                    "updated_at": now,
+                },
+            )
+            del values["run_after"]
+            values |= {"state": JobState.DONE, "outcome": f"superseded by job {pending['id']}"}
+        conn.execute(UPDATE_BY_ID, values)

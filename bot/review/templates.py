@@ -1,0 +1,58 @@
+"""One Jinja2 environment for every text Beadle writes: prompts and review bodies (prompts/*.j2).
+
+StrictUndefined turns a field a template expects but was not given into an error, not a blank.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from bot.review.sanitize import code, one_line, safe
+
+_BACKTICKS = re.compile(r"`{3,}")
+
+
+def fence(text: str | None, info: str = "") -> str:
+    """Wrap untrusted text in a code fence no line inside can close early."""
+    text = text or ""
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
+
+
+def _template_dir() -> str:
+    """prompts/ ships inside the installed package as `bot.prompts`; in a source checkout that
+    shadows the installed package, it sits beside bot/."""
+    try:
+        root = importlib.resources.files("bot.prompts")
+        if root.joinpath("review.j2").is_file():
+            return str(root)
+    except ModuleNotFoundError:
+        pass
+    return str(Path(__file__).resolve().parent.parent / "prompts")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_template_dir()),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain text and markdown; HTML is escaped explicitly where shown
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["fence"] = fence
+    env.filters["md"] = safe
+    env.filters["cell"] = one_line
+    env.filters["code"] = code
+    return env
+
+
+def render(name: str, /, **context: object) -> str:
+    return environment().get_template(name).render(**context).strip() + "\n"
