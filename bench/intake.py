@@ -78,13 +78,19 @@ def bare_app() -> Starlette:
     async def healthz(request):
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route("/api/github/webhooks", webhook, methods=["POST"]),
-                             Route("/healthz", healthz)])
+    return Starlette(
+        routes=[
+            Route("/api/github/webhooks", webhook, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )
 
 
 def serve(target: str, port: int) -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if target == "bare":
         app = bare_app()
     else:
@@ -93,15 +99,20 @@ def serve(target: str, port: int) -> None:
 
         env = json.loads(os.environ["BEADLE_BENCH_SETTINGS"])
         app = Runtime(load_settings(_env_file=None, **env)).web(with_workers=False)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                lifespan="on")
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
 
 
 def start_server(target: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     child_env = {**os.environ, "BEADLE_BENCH_SETTINGS": json.dumps(env)}
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", target, "--port", str(port)],
-                            env=child_env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", target, "--port", str(port)],
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -139,16 +150,19 @@ def build_bodies(count: int, prs: int, public_pem: str) -> list[bytes]:
 
 def request_bytes(body: bytes, delivery: str, port: int) -> bytes:
     sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    head = (f"POST /api/github/webhooks HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"User-Agent: GitHub-Hookshot/bench\r\nContent-Type: application/json\r\n"
-            f"X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {delivery}\r\n"
-            f"X-GitHub-Hook-ID: 412345678\r\nX-Hub-Signature-256: {sig}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST /api/github/webhooks HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"User-Agent: GitHub-Hookshot/bench\r\nContent-Type: application/json\r\n"
+        f"X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {delivery}\r\n"
+        f"X-GitHub-Hook-ID: 412345678\r\nX-Hub-Signature-256: {sig}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
-async def load(port: int, server_pid: int, requests: list[tuple[str, bytes]],
-               concurrency: int) -> dict:
+async def load(
+    port: int, server_pid: int, requests: list[tuple[str, bytes]], concurrency: int
+) -> dict:
     """POST every request over `concurrency` keep-alive connections; bounded by TIME_LIMIT."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -192,21 +206,33 @@ async def load(port: int, server_pid: int, requests: list[tuple[str, bytes]],
     elapsed = time.perf_counter() - start
     server_cpu = cpu_seconds(server_pid) - cpu_start[0]
     latencies.sort() if latencies else latencies.append(float("nan"))
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-    return {"rate": len(ok_ids) / elapsed, "p50": pick(0.50), "p99": pick(0.99),
-            "cpu_ms": server_cpu * 1000 / max(len(ok_ids), 1),
-            "gen_cpu": (cpu_seconds(os.getpid()) - cpu_start[1]) / elapsed,
-            "statuses": statuses, "ok_ids": ok_ids, **errors}
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    return {
+        "rate": len(ok_ids) / elapsed,
+        "p50": pick(0.50),
+        "p99": pick(0.99),
+        "cpu_ms": server_cpu * 1000 / max(len(ok_ids), 1),
+        "gen_cpu": (cpu_seconds(os.getpid()) - cpu_start[1]) / elapsed,
+        "statuses": statuses,
+        "ok_ids": ok_ids,
+        **errors,
+    }
 
 
 def run_target(target: str, env: dict, bodies: list[bytes], args, tag: str, log: Path) -> dict:
     proc, port = start_server(target, env, log)
     try:
-        warm = [(f"{tag}-warm-{i}", request_bytes(bodies[i % len(bodies)], f"{tag}-warm-{i}", port))
-                for i in range(args.warmup)]
+        warm = [
+            (f"{tag}-warm-{i}", request_bytes(bodies[i % len(bodies)], f"{tag}-warm-{i}", port))
+            for i in range(args.warmup)
+        ]
         warm_result = asyncio.run(load(port, proc.pid, warm, args.concurrency))
-        timed = [(f"{tag}-{i}", request_bytes(body, f"{tag}-{i}", port))
-                 for i, body in enumerate(bodies)]
+        timed = [
+            (f"{tag}-{i}", request_bytes(body, f"{tag}-{i}", port)) for i, body in enumerate(bodies)
+        ]
         result = asyncio.run(load(port, proc.pid, timed, args.concurrency))
         result["ok_ids"] += warm_result["ok_ids"]
     finally:
@@ -238,14 +264,22 @@ def main() -> None:
     bodies = build_bodies(args.deliveries, args.prs, public)
     tmp = Path(tempfile.mkdtemp(prefix="beadle-bench-"))
     db_url, drop = database(args.database, tmp)
-    env = {"APP_ID": "1", "PRIVATE_KEY": pem, "WEBHOOK_SECRET": SECRET,
-           "GITHUB_API_URL": "http://127.0.0.1:9", "OPENAI_API_KEY": "sk-bench",
-           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "BEADLE_BOT_LOGIN": "beadle[bot]",
-           "DATABASE_URL": db_url}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY": pem,
+        "WEBHOOK_SECRET": SECRET,
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "OPENAI_API_KEY": "sk-bench",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "BEADLE_BOT_LOGIN": "beadle[bot]",
+        "DATABASE_URL": db_url,
+    }
     backend = db_url.split(":", 1)[0]
-    print(f"intake: {args.deliveries} deliveries x {args.rounds} rounds, {args.concurrency} "
-          f"connections, {args.prs} PRs, {len(bodies[0]) / 1024:.1f} KB bodies, store {backend}, "
-          f"log level {os.environ.get('LOG_LEVEL', 'INFO')}; cores {os.cpu_count()}")
+    print(
+        f"intake: {args.deliveries} deliveries x {args.rounds} rounds, {args.concurrency} "
+        f"connections, {args.prs} PRs, {len(bodies[0]) / 1024:.1f} KB bodies, store {backend}, "
+        f"log level {os.environ.get('LOG_LEVEL', 'INFO')}; cores {os.cpu_count()}"
+    )
     rows: dict[str, list[dict]] = {"bare": [], "beadle": []}
     began = time.monotonic()
     try:
@@ -254,8 +288,14 @@ def main() -> None:
                 print(f"time budget spent: {rnd} of {args.rounds} rounds run")
                 break
             for target in ("bare", "beadle"):
-                r = run_target(target, env, bodies, args, f"{target}{rnd}-{uuid.uuid4().hex[:8]}",
-                               tmp / f"{target}.log")
+                r = run_target(
+                    target,
+                    env,
+                    bodies,
+                    args,
+                    f"{target}{rnd}-{uuid.uuid4().hex[:8]}",
+                    tmp / f"{target}.log",
+                )
                 rows[target].append(r)
         with Store(db_url) as store:
             acked = [i for r in rows["beadle"] for i in r["ok_ids"]]
@@ -268,27 +308,34 @@ def main() -> None:
 
 def report(rows: dict[str, list[dict]], missing: int, acked: int) -> None:
     """Per-round rows, then the targets as ratios of each round's adjacent pair (median)."""
-    print(f"\n{'round':>5} {'target':7} {'deliv/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'cpu ms/d':>8} {'gen cpu':>7} {'refused':>7} {'reset':>5} {'unsent':>6}  statuses")
+    print(
+        f"\n{'round':>5} {'target':7} {'deliv/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'cpu ms/d':>8} {'gen cpu':>7} {'refused':>7} {'reset':>5} {'unsent':>6}  statuses"
+    )
     ratios: dict[str, list[float]] = {"rate": [], "p99": [], "cpu_ms": []}
     for rnd, (bare, beadle) in enumerate(zip(rows["bare"], rows["beadle"], strict=True)):
         for target, r in (("bare", bare), ("beadle", beadle)):
-            print(f"{rnd + 1:>5} {target:7} {r['rate']:8.0f} {r['p50']:7.1f} {r['p99']:7.1f} "
-                  f"{r['cpu_ms']:8.2f} {r['gen_cpu']:7.0%} {r['refused']:7d} {r['reset']:5d} "
-                  f"{r['timeout']:6d}  {r['statuses']}")
+            print(
+                f"{rnd + 1:>5} {target:7} {r['rate']:8.0f} {r['p50']:7.1f} {r['p99']:7.1f} "
+                f"{r['cpu_ms']:8.2f} {r['gen_cpu']:7.0%} {r['refused']:7d} {r['reset']:5d} "
+                f"{r['timeout']:6d}  {r['statuses']}"
+            )
         for key, values in ratios.items():
             values.append(beadle[key] / bare[key])
     med = {key: statistics.median(values) for key, values in ratios.items()}
     bad = sum(r["refused"] + r["reset"] + r["timeout"] for r in rows["beadle"])
-    print(f"\nbeadle / bare, median over {len(ratios['rate'])} paired rounds "
-          f"(per round: {', '.join(f'{x:.2f}' for x in ratios['rate'])} throughput)")
+    print(
+        f"\nbeadle / bare, median over {len(ratios['rate'])} paired rounds "
+        f"(per round: {', '.join(f'{x:.2f}' for x in ratios['rate'])} throughput)"
+    )
     print(f"{'measure':44} {'value':>7} {'target':>8}  ok")
     for name, value, target, good in (
-            ("throughput beadle / bare", f"{med['rate']:.2f}x", ">= 0.5x", med["rate"] >= 0.5),
-            ("p99 latency beadle / bare", f"{med['p99']:.2f}x", "<= 3x", med["p99"] <= 3),
-            ("server CPU per delivery beadle / bare", f"{med['cpu_ms']:.2f}x", "-", True),
-            ("refused + reset + unsent (beadle)", str(bad), "0", bad == 0),
-            (f"2xx lost after SIGKILL (of {acked})", str(missing), "0", missing == 0)):
+        ("throughput beadle / bare", f"{med['rate']:.2f}x", ">= 0.5x", med["rate"] >= 0.5),
+        ("p99 latency beadle / bare", f"{med['p99']:.2f}x", "<= 3x", med["p99"] <= 3),
+        ("server CPU per delivery beadle / bare", f"{med['cpu_ms']:.2f}x", "-", True),
+        ("refused + reset + unsent (beadle)", str(bad), "0", bad == 0),
+        (f"2xx lost after SIGKILL (of {acked})", str(missing), "0", missing == 0),
+    ):
         print(f"{name:44} {value:>7} {target:>8}  {'yes' if good else 'NO'}")
 
 

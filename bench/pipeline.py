@@ -83,19 +83,35 @@ class TimedModel:
 
 def reviewer_for(runtime: Runtime, model: TimedModel) -> Reviewer:
     s = runtime.settings
-    return Reviewer(github=runtime.github, model=model, config=ReviewConfig(
-        model=s.model, context_tokens=s.context_tokens, answer_tokens=s.answer_tokens))
+    return Reviewer(
+        github=runtime.github,
+        model=model,
+        config=ReviewConfig(
+            model=s.model, context_tokens=s.context_tokens, answer_tokens=s.answer_tokens
+        ),
+    )
 
 
 def build_repo(path: Path, sizes: list[int]) -> GitRepo:
     git = GitRepo(path)
-    git.commit({"README.md": "# widgets\n", ".beads/issues.jsonl": json.dumps(ISSUE) + "\n",
-                "docs/plans/widgets-design.md": "# Design\nSizes are validated on entry.\n"},
-               "Initial commit")
+    git.commit(
+        {
+            "README.md": "# widgets\n",
+            ".beads/issues.jsonl": json.dumps(ISSUE) + "\n",
+            "docs/plans/widgets-design.md": "# Design\nSizes are validated on entry.\n",
+        },
+        "Initial commit",
+    )
     for n in sizes:
         git.branch(f"pr-{n}", "main")
-        git.commit({f"src/m{n}/mod_{i:04d}.py": "".join(f"value_{j} = {j}\n" for j in range(12))
-                    for i in range(n)}, f"{n} new modules (bd-a3f8)", branch=f"pr-{n}")
+        git.commit(
+            {
+                f"src/m{n}/mod_{i:04d}.py": "".join(f"value_{j} = {j}\n" for j in range(12))
+                for i in range(n)
+            },
+            f"{n} new modules (bd-a3f8)",
+            branch=f"pr-{n}",
+        )
     return git
 
 
@@ -125,8 +141,12 @@ def count(gh: FakeGitHub) -> Counter:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="1,100,1000,3000", help="files per PR, comma-separated")
-    p.add_argument("--reps", type=int, default=5,
-                   help="timed reviews per size, 3x that up to 100 files (median)")
+    p.add_argument(
+        "--reps",
+        type=int,
+        default=5,
+        help="timed reviews per size, 3x that up to 100 files (median)",
+    )
     p.add_argument("--detail", type=int, default=100, help="PR size whose requests are listed")
     p.add_argument("--quick", action="store_true", help="sizes 1,100,300; 2 repetitions")
     args = p.parse_args()
@@ -137,13 +157,19 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory(prefix="beadle-bench-")
     built = time.perf_counter()
     git = build_repo(Path(tmp.name) / "widgets", sizes)
-    print(f"pipeline: sizes {sizes}, {args.reps} repetitions, repository built in "
-          f"{time.perf_counter() - built:.1f} s")
+    print(
+        f"pipeline: sizes {sizes}, {args.reps} repetitions, repository built in "
+        f"{time.perf_counter() - built:.1f} s"
+    )
     with FakeGitHub(app_id=1, public_key_pem=public) as gh, FakeModel() as fake_model:
         gh.add_repo(REPO, git)
-        env = settings_env(gh, fake_model, private_key=private,
-                           database_url=f"sqlite:///{tmp.name}/beadle.sqlite3",
-                           BEADLE_BOT_LOGIN=gh.bot_login)
+        env = settings_env(
+            gh,
+            fake_model,
+            private_key=private,
+            database_url=f"sqlite:///{tmp.name}/beadle.sqlite3",
+            BEADLE_BOT_LOGIN=gh.bot_login,
+        )
         runtime = Runtime(load_settings(_env_file=None, **env))
         session = requests.Session()
         session.headers["Authorization"] = f"token {gh.issue_token()}"
@@ -159,8 +185,9 @@ def main() -> None:
 
 def review(gh: FakeGitHub, reviewer: Reviewer, number: int, key: str):
     head = gh.pull(REPO, number)["head"]["sha"]
-    outcome = reviewer.run(ReviewRequest(repo=REPO, pr_number=number, installation_id=1,
-                                         head_sha=head), job_key=key)
+    outcome = reviewer.run(
+        ReviewRequest(repo=REPO, pr_number=number, installation_id=1, head_sha=head), job_key=key
+    )
     assert outcome.posted, outcome.detail
     return outcome
 
@@ -168,8 +195,9 @@ def review(gh: FakeGitHub, reviewer: Reviewer, number: int, key: str):
 def time_size(gh: FakeGitHub, runtime: Runtime, session, n: int, reps: int) -> dict:
     model = TimedModel(runtime.model)
     reviewer = reviewer_for(runtime, model)
-    review(gh, reviewer, gh.open_pull(REPO, title=f"{n} files (bd-a3f8)", head=f"pr-{n}"),
-           f"warm-{n}")
+    review(
+        gh, reviewer, gh.open_pull(REPO, title=f"{n} files (bd-a3f8)", head=f"pr-{n}"), f"warm-{n}"
+    )
     runs: dict[str, list[float]] = {"total": [], "model": [], "http": [], "bare": []}
     for rep in range(reps * 3 if n <= 100 else reps):  # small PRs are cheap and noisier
         number = gh.open_pull(REPO, title=f"{n} files (bd-a3f8)", head=f"pr-{n}")
@@ -191,48 +219,67 @@ def rounds(gh: FakeGitHub, git: GitRepo, runtime: Runtime, n: int):
     gh.reset_requests()
     first = review(gh, reviewer_for(runtime, TimedModel(runtime.model)), number, f"r1-{n}")
     one = count(gh)
-    git.commit({f"src/m{n}/mod_0000.py": "value_0 = 'changed'\n"}, "Follow-up (bd-a3f8)",
-               branch=f"pr-{n}")
+    git.commit(
+        {f"src/m{n}/mod_0000.py": "value_0 = 'changed'\n"}, "Follow-up (bd-a3f8)", branch=f"pr-{n}"
+    )
     gh.sync_pull(REPO, number)
     gh.reset_requests()
     second = review(gh, reviewer_for(runtime, TimedModel(runtime.model)), number, f"r2-{n}")
     two = count(gh)
-    summary = {"r1": sum(one.values()), "r2": sum(two.values()),
-               "p1": first.prompt_chars, "p2": second.prompt_chars}
+    summary = {
+        "r1": sum(one.values()),
+        "r2": sum(two.values()),
+        "p1": first.prompt_chars,
+        "p2": second.prompt_chars,
+    }
     return summary, (one, two)
 
 
 def report(sizes, timed, counts, detail, detail_size, violations) -> None:
     limits = {1: 50.0, 3000: 2000.0}
-    print(f"\n{'files':>5} {'total':>7} {'model':>6} {'beyond':>7} {'GitHub':>7} {'own':>6} "
-          f"{'bare':>6} {'beyond/':>7} {'beyond':>7} {'own':>6} {'target':>6}  ok")
-    print(f"{'':5} {'ms':>7} {'ms':>6} {'ms':>7} {'HTTP ms':>7} {'ms':>6} {'fetch':>6} "
-          f"{'bare':>7} {'ms/file':>7} {'ms/f':>6} {'ms':>6}")
+    print(
+        f"\n{'files':>5} {'total':>7} {'model':>6} {'beyond':>7} {'GitHub':>7} {'own':>6} "
+        f"{'bare':>6} {'beyond/':>7} {'beyond':>7} {'own':>6} {'target':>6}  ok"
+    )
+    print(
+        f"{'':5} {'ms':>7} {'ms':>6} {'ms':>7} {'HTTP ms':>7} {'ms':>6} {'fetch':>6} "
+        f"{'bare':>7} {'ms/file':>7} {'ms/f':>6} {'ms':>6}"
+    )
     first, small = sizes[0], timed[sizes[0]]
     for n in sizes:
         t = timed[n]
         step = n - first or float("nan")
         limit = limits.get(n)
         verdict = "-" if limit is None else ("yes" if t["beyond"] <= limit else "NO")
-        print(f"{n:5d} {t['total']:7.1f} {t['model']:6.1f} {t['beyond']:7.1f} {t['http']:7.1f} "
-              f"{t['own']:6.1f} {t['bare']:6.1f} {t['beyond'] / t['bare']:6.1f}x "
-              f"{(t['beyond'] - small['beyond']) / step:7.3f} {(t['own'] - small['own']) / step:6.3f} "
-              f"{limit or '-':>6}  {verdict}")
-    print("medians; beyond = total - model; GitHub HTTP = time in requests (PyGithub) calls; own = "
-          "beyond - GitHub HTTP;\nms/file = growth over the smallest PR per added file "
-          "(constant = linear); bare fetch = PR + diff (or file pages) via bare requests")
+        print(
+            f"{n:5d} {t['total']:7.1f} {t['model']:6.1f} {t['beyond']:7.1f} {t['http']:7.1f} "
+            f"{t['own']:6.1f} {t['bare']:6.1f} {t['beyond'] / t['bare']:6.1f}x "
+            f"{(t['beyond'] - small['beyond']) / step:7.3f} {(t['own'] - small['own']) / step:6.3f} "
+            f"{limit or '-':>6}  {verdict}"
+        )
+    print(
+        "medians; beyond = total - model; GitHub HTTP = time in requests (PyGithub) calls; own = "
+        "beyond - GitHub HTTP;\nms/file = growth over the smallest PR per added file "
+        "(constant = linear); bare fetch = PR + diff (or file pages) via bare requests"
+    )
 
-    print(f"\n{'files':>5} {'requests r1':>11} {'requests r2':>11} {'<= 6':>5} "
-          f"{'prompt r1':>10} {'prompt r2':>10} {'r2/r1':>6} {'<= 40%':>6}  (one-file push)")
+    print(
+        f"\n{'files':>5} {'requests r1':>11} {'requests r2':>11} {'<= 6':>5} "
+        f"{'prompt r1':>10} {'prompt r2':>10} {'r2/r1':>6} {'<= 40%':>6}  (one-file push)"
+    )
     for n in sizes:
         c = counts[n]
         ratio = c["p2"] / c["p1"]
-        print(f"{n:5d} {c['r1']:11d} {c['r2']:11d} {yes(max(c['r1'], c['r2']) <= 6):>5} "
-              f"{c['p1']:10d} {c['p2']:10d} {ratio:6.0%} {yes(ratio <= 0.40):>6}")
+        print(
+            f"{n:5d} {c['r1']:11d} {c['r2']:11d} {yes(max(c['r1'], c['r2']) <= 6):>5} "
+            f"{c['p1']:10d} {c['p2']:10d} {ratio:6.0%} {yes(ratio <= 0.40):>6}"
+        )
     if detail is not None:
         one, two = detail
-        print(f"\nGitHub requests of one round, {detail_size}-file PR (settings cache cold, "
-              f"installation token cached)")
+        print(
+            f"\nGitHub requests of one round, {detail_size}-file PR (settings cache cold, "
+            f"installation token cached)"
+        )
         print(f"{'request':70} {'round 1':>7} {'round 2':>7}")
         for method, path in sorted(set(one) | set(two), key=lambda k: (k[1], k[0])):
             print(f"{method + ' ' + path:70} {one[(method, path)]:7d} {two[(method, path)]:7d}")

@@ -11,14 +11,16 @@ import sys
 import threading
 from datetime import timedelta
 
-from bot.settings import SettingsError, load_settings
 from bot.queue.worker import utcnow
+from bot.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = load_settings()
         from bot.runtime import Runtime  # imported late: `beadle --help` needs no settings
@@ -31,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="beadle", description="Reviews pull requests against "
-                                     "the beads issue they implement.")
+    parser = argparse.ArgumentParser(
+        prog="beadle", description="Reviews pull requests against the beads issue they implement."
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the webhook endpoint (and workers)")
     serve.add_argument("--host", default="0.0.0.0")
@@ -62,8 +65,14 @@ def _serve(runtime, args: argparse.Namespace) -> int:
     import uvicorn
 
     app = runtime.web(with_workers=not args.no_worker)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=25)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=25,
+    )
     return 0
 
 
@@ -84,8 +93,10 @@ def _jobs(runtime, args: argparse.Namespace) -> int:
     for job in runtime.store.recent_jobs(args.limit):
         r = job.request
         error = (job.last_error or "").replace("\n", " ")[:80]
-        print(f"{job.id:>6}  {job.state.value:8} {job.attempts:>5}  "
-              f"{r.repo + '#' + str(r.pr_number):32} {r.head_sha[:12]:12}  {error}")
+        print(
+            f"{job.id:>6}  {job.state.value:8} {job.attempts:>5}  "
+            f"{r.repo + '#' + str(r.pr_number):32} {r.head_sha[:12]:12}  {error}"
+        )
     return 0
 
 

@@ -11,16 +11,16 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.github.app import GitHubApp
-from bot.intake.group_commit import Intake, RecordBatch
-from bot.queue.jobs import Delivery, Recorded
-from bot.model.client import OpenAIReviewer
-from bot.queue.pool import WorkerPool
 from bot.github.redeliver import redeliver_missed
+from bot.intake.group_commit import Intake, RecordBatch
+from bot.intake.web import create_app
+from bot.model.client import OpenAIReviewer
+from bot.queue.jobs import Delivery, Recorded
+from bot.queue.pool import WorkerPool
+from bot.queue.store import Store
+from bot.queue.worker import RetryPolicy, Worker, utcnow
 from bot.review.round import ReviewConfig, Reviewer
 from bot.settings import Settings
-from bot.queue.store import Store
-from bot.intake.web import create_app
-from bot.queue.worker import RetryPolicy, Worker, utcnow
 
 log = logging.getLogger("beadle")
 
@@ -29,25 +29,43 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.database_url.get_secret_value())
-        self.github = GitHubApp(app_id=settings.app_id, private_key_pem=settings.private_key_pem(),
-                                base_url=settings.github_api_url, bot_login=settings.bot_login,
-                                pool_size=settings.workers + 2)
-        self.model = OpenAIReviewer(api_key=settings.openai_api_key.get_secret_value(),
-                                    base_url=settings.openai_base_url,
-                                    timeout=settings.model_timeout,
-                                    max_retries=settings.model_retries)
-        self.reviewer = Reviewer(github=self.github, model=self.model, config=ReviewConfig(
-            model=settings.model, context_tokens=settings.context_tokens,
-            answer_tokens=settings.answer_tokens))
+        self.github = GitHubApp(
+            app_id=settings.app_id,
+            private_key_pem=settings.private_key_pem(),
+            base_url=settings.github_api_url,
+            bot_login=settings.bot_login,
+            pool_size=settings.workers + 2,
+        )
+        self.model = OpenAIReviewer(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            timeout=settings.model_timeout,
+            max_retries=settings.model_retries,
+        )
+        self.reviewer = Reviewer(
+            github=self.github,
+            model=self.model,
+            config=ReviewConfig(
+                model=settings.model,
+                context_tokens=settings.context_tokens,
+                answer_tokens=settings.answer_tokens,
+            ),
+        )
 
     def pool(self) -> WorkerPool:
-        policy = RetryPolicy(max_attempts=self.settings.max_attempts,
-                             base=self.settings.retry_base)
-        return WorkerPool(lambda name: Worker(store=self.store, reviewer=self.reviewer,
-                                              github=self.github, name=name, policy=policy,
-                                              poll=self.settings.poll_interval,
-                                              lease=timedelta(seconds=self.settings.lease_seconds)),
-                          size=self.settings.workers)
+        policy = RetryPolicy(max_attempts=self.settings.max_attempts, base=self.settings.retry_base)
+        return WorkerPool(
+            lambda name: Worker(
+                store=self.store,
+                reviewer=self.reviewer,
+                github=self.github,
+                name=name,
+                policy=policy,
+                poll=self.settings.poll_interval,
+                lease=timedelta(seconds=self.settings.lease_seconds),
+            ),
+            size=self.settings.workers,
+        )
 
     def web(self, *, with_workers: bool) -> Starlette:
         pool = self.pool() if with_workers else None
@@ -67,8 +85,12 @@ class Runtime:
                 if pool is not None:
                     pool.stop()
 
-        return create_app(secret=self.settings.webhook_secret.get_secret_value(), intake=intake,
-                          bot_login=self.settings.bot_login, lifespan=lifespan)
+        return create_app(
+            secret=self.settings.webhook_secret.get_secret_value(),
+            intake=intake,
+            bot_login=self.settings.bot_login,
+            lifespan=lifespan,
+        )
 
     def _record_and_wake(self, pool: WorkerPool | None) -> RecordBatch:
         def record(batch: Sequence[Delivery]) -> list[Recorded]:
@@ -76,13 +98,17 @@ class Runtime:
             if pool is not None and any(r.job_id is not None for r in results):
                 pool.wake()
             return results
+
         return record
 
     def redeliver_loop(self, stop: threading.Event) -> None:
         every = self.settings.redeliver_every
         while not stop.wait(every):
             try:
-                redeliver_missed(self.github, self.store,
-                                 since=utcnow() - timedelta(seconds=max(every * 2, 3600)))
+                redeliver_missed(
+                    self.github,
+                    self.store,
+                    since=utcnow() - timedelta(seconds=max(every * 2, 3600)),
+                )
             except Exception:
                 log.exception("periodic redelivery failed")

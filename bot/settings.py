@@ -22,16 +22,18 @@ class Settings(BaseSettings):
 
     app_id: str = Field(validation_alias="APP_ID")
     private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
-    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH",
-                                          validate_default=True)
+    private_key_path: Path | None = Field(
+        default=None, validation_alias="PRIVATE_KEY_PATH", validate_default=True
+    )
     webhook_secret: SecretStr = Field(validation_alias="WEBHOOK_SECRET")
     github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
     openai_api_key: SecretStr = Field(validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     model: str = Field(default="gpt-4.1", validation_alias="BEADLE_MODEL")
     # A URL may carry a password, so it is a secret too.
-    database_url: SecretStr = Field(default=SecretStr("sqlite:///beadle.sqlite3"),
-                                    validation_alias="DATABASE_URL")
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///beadle.sqlite3"), validation_alias="DATABASE_URL"
+    )
 
     # Tuning knobs with safe defaults; not part of the contract.
     workers: int = Field(default=4, ge=1, le=64, validation_alias="BEADLE_WORKERS")
@@ -77,8 +79,9 @@ class Settings(BaseSettings):
         try:
             return self.private_key_path.read_text()
         except OSError as exc:
-            raise SettingsError(f"PRIVATE_KEY_PATH: cannot read {self.private_key_path}: "
-                                f"{exc.strerror}") from None
+            raise SettingsError(
+                f"PRIVATE_KEY_PATH: cannot read {self.private_key_path}: {exc.strerror}"
+            ) from None
 
 
 def load_settings(**overrides: object) -> Settings:

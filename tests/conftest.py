@@ -73,7 +73,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
 
 # CI runs the property tests on a fixed seed: the same thousands of examples on every run, so a
 # submission never fails on the luck of a draw; locally they explore new examples each run.
-settings.register_profile("ci", derandomize=True, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", derandomize=True, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")

@@ -28,21 +28,37 @@ from tests.fakes.webhooks import sign
 
 SECRET = "It's a Secret to Everybody"
 REPO = "octo/widgets"
-ISSUE = {"id": "bd-a3f8", "title": "Validate widget sizes", "status": "in_progress",
-         "priority": 1, "issue_type": "feature",
-         "description": "Widgets must reject negative sizes.\nSee docs/plans/widgets-design.md.",
-         "design": "Check sizes in `widgets/size.py`.",
-         "acceptance_criteria": "- negative sizes raise ValueError\n- tests cover it",
-         "notes": "", "labels": ["backend"], "updated_at": "2026-11-01T10:00:00Z"}
+ISSUE = {
+    "id": "bd-a3f8",
+    "title": "Validate widget sizes",
+    "status": "in_progress",
+    "priority": 1,
+    "issue_type": "feature",
+    "description": "Widgets must reject negative sizes.\nSee docs/plans/widgets-design.md.",
+    "design": "Check sizes in `widgets/size.py`.",
+    "acceptance_criteria": "- negative sizes raise ValueError\n- tests cover it",
+    "notes": "",
+    "labels": ["backend"],
+    "updated_at": "2026-11-01T10:00:00Z",
+}
 
 
-def settings_env(gh: FakeGitHub, model: FakeModel, *, private_key: str, database_url: str,
-                 **extra: str) -> dict[str, str]:
-    env = {"APP_ID": str(gh.app_id), "PRIVATE_KEY": private_key, "WEBHOOK_SECRET": SECRET,
-           "GITHUB_API_URL": gh.base_url, "OPENAI_API_KEY": "sk-test-not-a-real-key",
-           "OPENAI_BASE_URL": model.base_url, "BEADLE_MODEL": "fake-model",
-           "DATABASE_URL": database_url, "BEADLE_WORKERS": "2", "BEADLE_RETRY_BASE": "0.05",
-           "BEADLE_POLL_INTERVAL": "0.05"}
+def settings_env(
+    gh: FakeGitHub, model: FakeModel, *, private_key: str, database_url: str, **extra: str
+) -> dict[str, str]:
+    env = {
+        "APP_ID": str(gh.app_id),
+        "PRIVATE_KEY": private_key,
+        "WEBHOOK_SECRET": SECRET,
+        "GITHUB_API_URL": gh.base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-real-key",
+        "OPENAI_BASE_URL": model.base_url,
+        "BEADLE_MODEL": "fake-model",
+        "DATABASE_URL": database_url,
+        "BEADLE_WORKERS": "2",
+        "BEADLE_RETRY_BASE": "0.05",
+        "BEADLE_POLL_INTERVAL": "0.05",
+    }
     env.update(extra)
     return env
 
@@ -65,19 +81,33 @@ class Beadle:
         self.runtime.store.close()
 
 
-def deliver(url: str, event: str, payload: dict[str, Any] | bytes, *,
-            delivery: str | None = None, secret: str = SECRET) -> httpx.Response:
+def deliver(
+    url: str,
+    event: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    delivery: str | None = None,
+    secret: str = SECRET,
+) -> httpx.Response:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    headers = {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-               "X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json",
-               "User-Agent": "GitHub-Hookshot/test"}
+    headers = {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(body, secret),
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/test",
+    }
     return httpx.post(f"{url}/api/github/webhooks", content=body, headers=headers, timeout=10)
 
 
 def spawn(env: dict[str, str], *args: str) -> subprocess.Popen:
     """`beadle ARGS` as a deployment runs it: its own process, settings from the environment."""
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def beadle_executable() -> str:
@@ -90,8 +120,15 @@ def beadle_executable() -> str:
 def run_beadle(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """The installed console script, with nothing from this environment but PATH."""
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
-    return subprocess.run([beadle_executable(), *args], env={**base, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [beadle_executable(), *args],
+        env={**base, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen:
@@ -110,7 +147,9 @@ def serve(env: dict[str, str], port: int, *extra: str) -> subprocess.Popen:
     raise AssertionError("beadle serve did not come up")
 
 
-def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -128,30 +167,45 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from tests.fakes.gitrepo import GitRepo  # noqa: E402
 
 SIZE_PY = "def size(value):\n    return value\n"
-FEATURE_PY = ("def size(value):\n    if value < 0:\n        raise ValueError('negative')\n"
-              "    return value\n")
+FEATURE_PY = (
+    "def size(value):\n    if value < 0:\n        raise ValueError('negative')\n    return value\n"
+)
 
 
 @pytest.fixture(scope="session")
 def app_key() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
 @pytest.fixture
 def git(tmp_path) -> GitRepo:
     repo = GitRepo(tmp_path / "widgets")
-    repo.commit({"README.md": "# widgets\n", "widgets/size.py": SIZE_PY,
-                 ".beads/issues.jsonl": json.dumps(ISSUE) + "\n",
-                 "docs/plans/widgets-design.md": "# Design\nSizes are validated on entry.\n"},
-                "Initial commit")
-    repo.commit({"widgets/size.py": FEATURE_PY,
-                 "tests/test_size.py": "def test_negative():\n    assert True\n"},
-                "Reject negative sizes (bd-a3f8)", branch="feature")
+    repo.commit(
+        {
+            "README.md": "# widgets\n",
+            "widgets/size.py": SIZE_PY,
+            ".beads/issues.jsonl": json.dumps(ISSUE) + "\n",
+            "docs/plans/widgets-design.md": "# Design\nSizes are validated on entry.\n",
+        },
+        "Initial commit",
+    )
+    repo.commit(
+        {
+            "widgets/size.py": FEATURE_PY,
+            "tests/test_size.py": "def test_negative():\n    assert True\n",
+        },
+        "Reject negative sizes (bd-a3f8)",
+        branch="feature",
+    )
     return repo
 
 
@@ -170,8 +224,12 @@ def model():
 
 @pytest.fixture
 def env(github, model, app_key, tmp_path) -> dict[str, str]:
-    return settings_env(github, model, private_key=app_key[0],
-                        database_url=f"sqlite:///{tmp_path / 'beadle.sqlite3'}")
+    return settings_env(
+        github,
+        model,
+        private_key=app_key[0],
+        database_url=f"sqlite:///{tmp_path / 'beadle.sqlite3'}",
+    )
 
 
 @pytest.fixture

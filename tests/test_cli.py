@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.queue.request import Mode, ReviewRequest
 from bot.github.redeliver import missed, redeliver_missed
+from bot.queue.request import Mode, ReviewRequest
 from bot.queue.store import Delivery, JobState, Store
 from tests.fakes.openapi import check_response
 from tests.harness import *  # noqa: F403  (fixtures)
@@ -26,6 +26,7 @@ def iso(moment: datetime) -> str:
 
 # -- beadle jobs ---------------------------------------------------------------------------------
 
+
 def _request(number: int, head: str, **kw: object) -> ReviewRequest:
     return ReviewRequest(repo=REPO, pr_number=number, installation_id=1, head_sha=head, **kw)
 
@@ -36,9 +37,12 @@ def filled_store(env):
     t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     heads = {1: "1" * 40, 2: "2" * 40, 3: "3" * 40}
     with Store(env["DATABASE_URL"]) as store:
-        recorded = store.record_deliveries([
-            Delivery(f"d-{n}", "pull_request", "opened", _request(n, heads[n]), t0)
-            for n in (1, 2, 3)])
+        recorded = store.record_deliveries(
+            [
+                Delivery(f"d-{n}", "pull_request", "opened", _request(n, heads[n]), t0)
+                for n in (1, 2, 3)
+            ]
+        )
         ids = {n: r.job_id for n, r in zip((1, 2, 3), recorded, strict=True)}
         done = store.claim(worker="w1", lease=LEASE, now=t0 + timedelta(minutes=1))
         assert done is not None and done.id == ids[1]
@@ -47,16 +51,26 @@ def filled_store(env):
         assert running is not None and running.id == ids[2]
         dead = store.claim(worker="w3", lease=LEASE, now=t0 + timedelta(minutes=4))
         assert dead is not None and dead.id == ids[3]
-        store.bury(dead.id, worker="w3", error="GitHub answered 502\nBad Gateway",
-                   now=t0 + timedelta(minutes=5))
-        [comment] = store.record_deliveries([
-            Delivery("d-4", "issue_comment", "created",
-                     _request(4, "", mode=Mode.COMMAND, comment_id=77, requested_by="octo"),
-                     t0 + timedelta(minutes=6))])
+        store.bury(
+            dead.id,
+            worker="w3",
+            error="GitHub answered 502\nBad Gateway",
+            now=t0 + timedelta(minutes=5),
+        )
+        [comment] = store.record_deliveries(
+            [
+                Delivery(
+                    "d-4",
+                    "issue_comment",
+                    "created",
+                    _request(4, "", mode=Mode.COMMAND, comment_id=77, requested_by="octo"),
+                    t0 + timedelta(minutes=6),
+                )
+            ]
+        )
         ids[4] = comment.job_id
         states = {n: store.job(i).state for n, i in ids.items()}
-    assert states == {1: JobState.DONE, 2: JobState.RUNNING, 3: JobState.DEAD,
-                      4: JobState.PENDING}
+    assert states == {1: JobState.DONE, 2: JobState.RUNNING, 3: JobState.DEAD, 4: JobState.PENDING}
     return ids, heads
 
 
@@ -97,21 +111,40 @@ def test_beadle_jobs_on_an_empty_store_prints_the_header_only(env, tmp_path):
 
 # -- beadle redeliver ----------------------------------------------------------------------------
 
-def attempt(ident: int, guid: str, at: datetime, *, code: int, redelivery: bool = False,
-            event: str = "pull_request", action: str | None = "opened") -> dict:
+
+def attempt(
+    ident: int,
+    guid: str,
+    at: datetime,
+    *,
+    code: int,
+    redelivery: bool = False,
+    event: str = "pull_request",
+    action: str | None = "opened",
+) -> dict:
     """One item of `GET /app/hook/deliveries`, in GitHub's shape."""
-    return {"id": ident, "guid": guid, "delivered_at": iso(at), "redelivery": redelivery,
-            "duration": 0.31, "status": "OK" if code == 200 else f"Invalid HTTP Response: {code}",
-            "status_code": code, "event": event, "action": action, "installation_id": 1,
-            "repository_id": 1001}
+    return {
+        "id": ident,
+        "guid": guid,
+        "delivered_at": iso(at),
+        "redelivery": redelivery,
+        "duration": 0.31,
+        "status": "OK" if code == 200 else f"Invalid HTTP Response: {code}",
+        "status_code": code,
+        "event": event,
+        "action": action,
+        "installation_id": 1,
+        "repository_id": 1001,
+    }
 
 
 def test_beadle_redeliver_asks_again_only_for_the_never_recorded_failure(env, github, tmp_path):
     now = datetime.now(UTC)
     ok, recorded, lost, old, healed = (str(uuid.uuid4()) for _ in range(5))
     github.hook_deliveries = [  # newest first, as GitHub lists them
-        attempt(9, lost, now - timedelta(minutes=10), code=503, redelivery=True,
-                action="synchronize"),
+        attempt(
+            9, lost, now - timedelta(minutes=10), code=503, redelivery=True, action="synchronize"
+        ),
         attempt(8, healed, now - timedelta(minutes=20), code=200, redelivery=True),
         attempt(7, lost, now - timedelta(hours=1), code=502, action="synchronize"),
         attempt(6, recorded, now - timedelta(hours=2), code=503),
@@ -126,8 +159,10 @@ def test_beadle_redeliver_asks_again_only_for_the_never_recorded_failure(env, gi
     done = run_beadle("redeliver", "--since", "24h", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert github.redelivered == [9]  # the newest attempt of the lost delivery, once
-    assert done.stdout.splitlines() == [f"redelivered {lost} (pull_request.synchronize)",
-                                        "1 deliveries redelivered"]
+    assert done.stdout.splitlines() == [
+        f"redelivered {lost} (pull_request.synchronize)",
+        "1 deliveries redelivered",
+    ]
     assert github.contract_violations() == []
 
 
@@ -145,9 +180,13 @@ def test_beadle_redeliver_follows_the_cursor_to_later_pages(env, github, tmp_pat
     lost = str(uuid.uuid4())
     github.hook_deliveries = [
         attempt(1000 + i, str(uuid.uuid4()), now - timedelta(seconds=10 * i + 1), code=200)
-        for i in range(150)]  # a page is 100: the lost one is on page two
-    github.hook_deliveries.append(attempt(42, lost, now - timedelta(hours=2), code=504,
-                                          event="issue_comment", action="created"))
+        for i in range(150)
+    ]  # a page is 100: the lost one is on page two
+    github.hook_deliveries.append(
+        attempt(
+            42, lost, now - timedelta(hours=2), code=504, event="issue_comment", action="created"
+        )
+    )
     done = run_beadle("redeliver", "--since", "3h", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert github.redelivered == [42]
@@ -171,30 +210,40 @@ def test_beadle_redeliver_refuses_a_bad_since(env, tmp_path, since):
     assert "use a number and a unit" in done.stderr and "Traceback" not in done.stderr
 
 
-# -- bot.github.redeliver.missed, pure ------------------------------------------------------------------
+# -- bot.github.redeliver.missed, pure -------------------------------------------------------------
+
 
 def _a(guid: object, at: str, code: object, ident: int = 1) -> dict:
     return {"id": ident, "guid": guid, "delivered_at": at, "status_code": code}
 
 
 def test_missed_skips_successes_and_recorded_deliveries():
-    attempts = [_a("ok", "2026-11-02T10:00:00Z", 200, 1),
-                _a("seen", "2026-11-02T10:01:00Z", 503, 2),
-                _a("lost", "2026-11-02T10:02:00Z", 503, 3)]
+    attempts = [
+        _a("ok", "2026-11-02T10:00:00Z", 200, 1),
+        _a("seen", "2026-11-02T10:01:00Z", 503, 2),
+        _a("lost", "2026-11-02T10:02:00Z", 503, 3),
+    ]
     assert missed(attempts, seen={"seen"}) == [attempts[2]]
 
 
 def test_missed_skips_a_delivery_that_succeeded_on_a_later_or_earlier_attempt():
-    failed_then_ok = [_a("g", "2026-11-02T10:00:00Z", 500, 1),
-                      _a("g", "2026-11-02T10:05:00Z", 202, 2)]
-    ok_then_failed = [_a("h", "2026-11-02T10:00:00Z", 200, 3),
-                      _a("h", "2026-11-02T10:05:00Z", 500, 4)]
+    failed_then_ok = [
+        _a("g", "2026-11-02T10:00:00Z", 500, 1),
+        _a("g", "2026-11-02T10:05:00Z", 202, 2),
+    ]
+    ok_then_failed = [
+        _a("h", "2026-11-02T10:00:00Z", 200, 3),
+        _a("h", "2026-11-02T10:05:00Z", 500, 4),
+    ]
     assert missed(failed_then_ok + ok_then_failed, seen=set()) == []
 
 
 def test_missed_returns_the_newest_failed_attempt_once():
-    attempts = [_a("g", "2026-11-02T10:00:00Z", 502, 1), _a("g", "2026-11-02T12:00:00Z", 503, 3),
-                _a("g", "2026-11-02T11:00:00Z", 504, 2)]
+    attempts = [
+        _a("g", "2026-11-02T10:00:00Z", 502, 1),
+        _a("g", "2026-11-02T12:00:00Z", 503, 3),
+        _a("g", "2026-11-02T11:00:00Z", 504, 2),
+    ]
     assert missed(attempts, seen=set()) == [attempts[1]]
 
 
@@ -205,23 +254,34 @@ def test_missed_counts_anything_but_a_2xx_number_as_a_failure(code):
 
 
 def test_missed_ignores_attempts_without_a_guid():
-    attempts = [_a(None, "2026-11-02T10:00:00Z", 500), _a(7, "2026-11-02T10:00:00Z", 500),
-                {"id": 3, "status_code": 500}]
+    attempts = [
+        _a(None, "2026-11-02T10:00:00Z", 500),
+        _a(7, "2026-11-02T10:00:00Z", 500),
+        {"id": 3, "status_code": 500},
+    ]
     assert missed(attempts, seen=set()) == []
     assert missed([], seen={"x"}) == []
 
 
 def test_missed_keeps_the_order_deliveries_were_first_listed_in():
-    attempts = [_a("b", "2026-11-02T10:03:00Z", 500, 1), _a("a", "2026-11-02T10:02:00Z", 500, 2),
-                _a("b", "2026-11-02T10:01:00Z", 500, 3)]
+    attempts = [
+        _a("b", "2026-11-02T10:03:00Z", 500, 1),
+        _a("a", "2026-11-02T10:02:00Z", 500, 2),
+        _a("b", "2026-11-02T10:01:00Z", 500, 3),
+    ]
     assert [a["guid"] for a in missed(attempts, seen=set())] == ["b", "a"]
 
 
-attempts_strategy = st.lists(st.builds(
-    _a, st.sampled_from(["g1", "g2", "g3", "g4", None]),
-    st.sampled_from([f"2026-11-02T10:0{m}:00Z" for m in range(10)]),
-    st.sampled_from([200, 201, 204, 299, 300, 404, 500, 502, 503, 0, None]),
-    st.integers(1, 10**9)), max_size=12)
+attempts_strategy = st.lists(
+    st.builds(
+        _a,
+        st.sampled_from(["g1", "g2", "g3", "g4", None]),
+        st.sampled_from([f"2026-11-02T10:0{m}:00Z" for m in range(10)]),
+        st.sampled_from([200, 201, 204, 299, 300, 404, 500, 502, 503, 0, None]),
+        st.integers(1, 10**9),
+    ),
+    max_size=12,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -238,7 +298,8 @@ def test_missed_property(attempts, seen):
     for guid in {a["guid"] for a in attempts if isinstance(a["guid"], str)} - set(guids):
         tries = [a for a in attempts if a["guid"] == guid]
         assert guid in seen or any(
-            isinstance(t["status_code"], int) and 200 <= t["status_code"] < 300 for t in tries)
+            isinstance(t["status_code"], int) and 200 <= t["status_code"] < 300 for t in tries
+        )
 
 
 def test_redeliver_missed_asks_once_per_missed_delivery_with_its_newest_attempt_id():
@@ -251,9 +312,13 @@ def test_redeliver_missed_asks_once_per_missed_delivery_with_its_newest_attempt_
 
         def deliveries(self, since: datetime):
             self.since = since
-            return iter([_a("lost", "2026-11-02T10:05:00Z", 503, 12),
-                         _a("lost", "2026-11-02T10:00:00Z", 503, 11),
-                         _a("seen", "2026-11-02T10:00:00Z", 503, 13)])
+            return iter(
+                [
+                    _a("lost", "2026-11-02T10:05:00Z", 503, 12),
+                    _a("lost", "2026-11-02T10:00:00Z", 503, 11),
+                    _a("seen", "2026-11-02T10:00:00Z", 503, 13),
+                ]
+            )
 
         def redeliver(self, delivery_id: int) -> None:
             self.asked.append(delivery_id)

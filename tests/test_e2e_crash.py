@@ -13,21 +13,31 @@ from tests.harness import REPO, deliver, serve, settings_env, wait_for
 
 
 @pytest.fixture
-def model():  # noqa: F811  (slow enough to be killed mid-call)
+def model():
     with FakeModel(latency=1.5) as fake:
         yield fake
 
 
 def test_kill_9_during_the_model_call_then_restart_gives_exactly_one_review(
-        github, model, app_key, database_url):
-    env = settings_env(github, model, private_key=app_key[0], database_url=database_url,
-                       BEADLE_LEASE_SECONDS="2", LOG_LEVEL="WARNING")
+    github, model, app_key, database_url
+):
+    env = settings_env(
+        github,
+        model,
+        private_key=app_key[0],
+        database_url=database_url,
+        BEADLE_LEASE_SECONDS="2",
+        LOG_LEVEL="WARNING",
+    )
     port = free_port()
     first = serve(env, port)
     try:
         number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
-        response = deliver(f"http://127.0.0.1:{port}", "pull_request",
-                           pull_request_payload(github, REPO, number, "opened"))
+        response = deliver(
+            f"http://127.0.0.1:{port}",
+            "pull_request",
+            pull_request_payload(github, REPO, number, "opened"),
+        )
         assert response.status_code == 202
         wait_for(lambda: model.requests, what="the model call to start")
     finally:

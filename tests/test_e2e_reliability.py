@@ -10,9 +10,15 @@ from tests.harness import REPO, Beadle, deliver, settings_env, wait_for
 
 
 @pytest.fixture
-def env(github, model, app_key, database_url):  # noqa: F811  (every test: SQLite and PostgreSQL)
-    return settings_env(github, model, private_key=app_key[0], database_url=database_url,
-                        BEADLE_MODEL_RETRIES="0", BEADLE_MAX_ATTEMPTS="3")
+def env(github, model, app_key, database_url):
+    return settings_env(
+        github,
+        model,
+        private_key=app_key[0],
+        database_url=database_url,
+        BEADLE_MODEL_RETRIES="0",
+        BEADLE_MAX_ATTEMPTS="3",
+    )
 
 
 def jobs_settled(beadle):
@@ -23,23 +29,29 @@ def jobs_settled(beadle):
 def test_the_same_delivery_three_times_gives_one_job_and_one_review(github, model, beadle):
     number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
     payload = pull_request_payload(github, REPO, number, "opened")
-    codes = [deliver(beadle.url, "pull_request", payload, delivery="same-guid").status_code
-             for _ in range(3)]
+    codes = [
+        deliver(beadle.url, "pull_request", payload, delivery="same-guid").status_code
+        for _ in range(3)
+    ]
     assert codes == [202, 200, 200]
     wait_for(lambda: jobs_settled(beadle), what="the job to settle")
     assert len(beadle.runtime.store.recent_jobs()) == 1
     assert len(github.reviews(REPO, number)) == 1 and len(model.requests) == 1
 
 
-def test_rapid_pushes_review_the_newest_head_and_never_an_older_one_after(github, model,
-                                                                         beadle, git):
+def test_rapid_pushes_review_the_newest_head_and_never_an_older_one_after(
+    github, model, beadle, git
+):
     number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
     heads = []
     for i in range(5):
         git.commit({f"widgets/w{i}.py": f"W = {i}\n"}, f"Step {i} (bd-a3f8)", branch="feature")
         heads.append(github.sync_pull(REPO, number))
-        deliver(beadle.url, "pull_request", pull_request_payload(
-            github, REPO, number, "synchronize" if i else "opened"))
+        deliver(
+            beadle.url,
+            "pull_request",
+            pull_request_payload(github, REPO, number, "synchronize" if i else "opened"),
+        )
     wait_for(lambda: jobs_settled(beadle) and github.reviews(REPO, number), what="reviews")
     reviewed = [parse_marker(r["body"]).head for r in github.reviews(REPO, number)]
     assert reviewed[-1] == heads[-1]
@@ -86,8 +98,9 @@ def test_a_store_that_cannot_record_answers_503(github, env):
         beadle.runtime.store.close()
         beadle.runtime.store.record_deliveries = _broken
         number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
-        response = deliver(beadle.url, "pull_request",
-                           pull_request_payload(github, REPO, number, "opened"))
+        response = deliver(
+            beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened")
+        )
         assert response.status_code == 503
 
 

@@ -9,10 +9,12 @@ from tests.harness import REPO, deliver, wait_for
 
 
 def test_opened_pull_request_gets_one_categorized_review(github, model, beadle, git):
-    number = github.open_pull(REPO, title="Validate widget sizes", body="Rejects negatives.",
-                              head="feature")
-    response = deliver(beadle.url, "pull_request",
-                       pull_request_payload(github, REPO, number, "opened"))
+    number = github.open_pull(
+        REPO, title="Validate widget sizes", body="Rejects negatives.", head="feature"
+    )
+    response = deliver(
+        beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened")
+    )
     assert response.status_code == 202
 
     reviews = wait_for(lambda: github.reviews(REPO, number), what="a review")
@@ -20,21 +22,30 @@ def test_opened_pull_request_gets_one_categorized_review(github, model, beadle, 
     [review] = reviews
     body = review["body"]
     assert review["commit_id"] == head and review["state"] == "COMMENTED"
-    for section in ("### Critical", "### Important", "### Minor", "### Strengths",
-                    "### Requirements", "### Assessment"):
+    for section in (
+        "### Critical",
+        "### Important",
+        "### Minor",
+        "### Strengths",
+        "### Requirements",
+        "### Assessment",
+    ):
         assert section in body
     assert "None found." in body  # the empty Critical section says so
     # a path:line reference linked to the file at the head SHA
-    assert re.search(rf"\[`widgets/size\.py:\d+`\]\(https://github\.com/{REPO}/blob/{head}/"
-                     rf"widgets/size\.py#L\d+\)", body), body
-    marker = re.search(r"<!-- beadle:review v=1 round=1 base=(\w+) head=(\w+) issue=bd-a3f8 ",
-                       body)
+    assert re.search(
+        rf"\[`widgets/size\.py:\d+`\]\(https://github\.com/{REPO}/blob/{head}/"
+        rf"widgets/size\.py#L\d+\)",
+        body,
+    ), body
+    marker = re.search(r"<!-- beadle:review v=1 round=1 base=(\w+) head=(\w+) issue=bd-a3f8 ", body)
     assert marker and marker[2] == head and marker[1] == git.sha("main")
     assert "bd-a3f8" in body and "Validate widget sizes" in body
     # inline comments sit on lines of the diff
     comments = github.review_comments(REPO, number)
-    assert comments and all(c["path"] in {"widgets/size.py", "tests/test_size.py"}
-                            for c in comments)
+    assert comments and all(
+        c["path"] in {"widgets/size.py", "tests/test_size.py"} for c in comments
+    )
     # the model saw the issue, the plan document and the diff
     [prompt] = model.prompts
     assert "### Beads Issue ID: bd-a3f8" in prompt and "Priority: P1" in prompt
@@ -58,9 +69,12 @@ def test_no_beads_issue_still_gets_a_review_that_says_so(github, model, beadle, 
 
 def test_draft_pull_requests_are_skipped(github, model, beadle):
     number = github.open_pull(REPO, title="WIP (bd-a3f8)", head="feature", draft=True)
-    response = deliver(beadle.url, "pull_request",
-                       pull_request_payload(github, REPO, number, "opened"))
+    response = deliver(
+        beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened")
+    )
     assert response.status_code == 202
-    wait_for(lambda: [j for j in beadle.runtime.store.recent_jobs() if j.state == "done"],
-             what="the job to finish")
+    wait_for(
+        lambda: [j for j in beadle.runtime.store.recent_jobs() if j.state == "done"],
+        what="the job to finish",
+    )
     assert github.reviews(REPO, number) == [] and model.requests == []

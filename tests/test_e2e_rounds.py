@@ -9,8 +9,9 @@ from tests.harness import REPO, deliver, wait_for
 
 
 def open_and_review(github, beadle):
-    number = github.open_pull(REPO, title="Validate widget sizes", body="Rejects negatives.",
-                              head="feature")
+    number = github.open_pull(
+        REPO, title="Validate widget sizes", body="Rejects negatives.", head="feature"
+    )
     deliver(beadle.url, "pull_request", pull_request_payload(github, REPO, number, "opened"))
     wait_for(lambda: len(github.reviews(REPO, number)) == 1, what="review 1")
     return number
@@ -19,8 +20,9 @@ def open_and_review(github, beadle):
 def push(github, git, beadle, number, files, message="Follow-up (bd-a3f8)"):
     git.commit(files, message, branch="feature")
     github.sync_pull(REPO, number)
-    return deliver(beadle.url, "pull_request",
-                   pull_request_payload(github, REPO, number, "synchronize"))
+    return deliver(
+        beadle.url, "pull_request", pull_request_payload(github, REPO, number, "synchronize")
+    )
 
 
 def markers(github, number):
@@ -48,15 +50,20 @@ def test_a_push_gets_round_two_over_the_new_commit_only(github, model, beadle, g
         assert re.search(rf"\| {finding.id} \| .*\| ✅ fixed \|", body), body
     # new findings continue the numbering instead of reusing ids
     assert {f.id for f in second.findings}.isdisjoint({f.id for f in first.findings})
-    print(f"\nprompt size: round one {len(prompt1)} chars, round two {len(prompt2)} chars "
-          f"({len(prompt2) / len(prompt1):.0%})")
+    print(
+        f"\nprompt size: round one {len(prompt1)} chars, round two {len(prompt2)} chars "
+        f"({len(prompt2) / len(prompt1):.0%})"
+    )
 
 
 def test_force_push_falls_back_to_a_full_review_and_says_why(github, model, beadle, git):
     number = open_and_review(github, beadle)
     git.branch("rewritten", "main")
-    git.commit({"widgets/size.py": "def size(v):\n    assert v >= 0\n    return v\n"},
-               "Rewrite (bd-a3f8)", branch="rewritten")
+    git.commit(
+        {"widgets/size.py": "def size(v):\n    assert v >= 0\n    return v\n"},
+        "Rewrite (bd-a3f8)",
+        branch="rewritten",
+    )
     git.branch("feature", "rewritten")  # force push
     github.sync_pull(REPO, number)
     deliver(beadle.url, "pull_request", pull_request_payload(github, REPO, number, "synchronize"))
@@ -70,8 +77,13 @@ def test_the_same_head_is_not_reviewed_twice(github, model, beadle, git):
     number = open_and_review(github, beadle)
     payload = pull_request_payload(github, REPO, number, "synchronize")
     deliver(beadle.url, "pull_request", payload)  # a second delivery for the reviewed head
-    wait_for(lambda: all(j.state.value == "done" for j in beadle.runtime.store.recent_jobs())
-             and len(beadle.runtime.store.recent_jobs()) == 2, what="jobs done")
+    wait_for(
+        lambda: (
+            all(j.state.value == "done" for j in beadle.runtime.store.recent_jobs())
+            and len(beadle.runtime.store.recent_jobs()) == 2
+        ),
+        what="jobs done",
+    )
     assert len(github.reviews(REPO, number)) == 1 and len(model.requests) == 1
 
 
@@ -83,21 +95,27 @@ def test_open_push_push_review_and_an_outsider(github, model, beadle, git):
     push(github, git, beadle, number, {"widgets/b.py": "B = 2\n"})
     wait_for(lambda: len(github.reviews(REPO, number)) == 3, what="review 3")
 
-    command = issue_comment_payload(github, REPO, number, "/review", login="maria",
-                                    author_association="MEMBER")
+    command = issue_comment_payload(
+        github, REPO, number, "/review", login="maria", author_association="MEMBER"
+    )
     assert deliver(beadle.url, "issue_comment", command).status_code == 202
     wait_for(lambda: len(github.reviews(REPO, number)) == 4, what="review 4")
     assert [m.round for m in markers(github, number)] == [1, 2, 3, 4]
-    assert any(r["content"] == "eyes" and r["comment_id"] == command["comment"]["id"]
-               for r in github.reactions)
+    assert any(
+        r["content"] == "eyes" and r["comment_id"] == command["comment"]["id"]
+        for r in github.reactions
+    )
 
     asked = len(model.requests)
     github.set_permission(REPO, "mallory", "read")
-    outsider = issue_comment_payload(github, REPO, number, "/review", login="mallory",
-                                     author_association="CONTRIBUTOR")
+    outsider = issue_comment_payload(
+        github, REPO, number, "/review", login="mallory", author_association="CONTRIBUTOR"
+    )
     deliver(beadle.url, "issue_comment", outsider)
-    wait_for(lambda: beadle.runtime.store.recent_jobs()[0].state.value == "done",
-             what="the outsider's job to be settled")
+    wait_for(
+        lambda: beadle.runtime.store.recent_jobs()[0].state.value == "done",
+        what="the outsider's job to be settled",
+    )
     assert len(github.reviews(REPO, number)) == 4 and len(model.requests) == asked
     assert not any(r["comment_id"] == outsider["comment"]["id"] for r in github.reactions)
 
@@ -105,30 +123,49 @@ def test_open_push_push_review_and_an_outsider(github, model, beadle, git):
 def test_a_contributor_with_write_permission_may_ask(github, model, beadle):
     number = open_and_review(github, beadle)
     github.set_permission(REPO, "carol", "write")
-    deliver(beadle.url, "issue_comment", issue_comment_payload(
-        github, REPO, number, "/review full", login="carol", author_association="CONTRIBUTOR"))
+    deliver(
+        beadle.url,
+        "issue_comment",
+        issue_comment_payload(
+            github, REPO, number, "/review full", login="carol", author_association="CONTRIBUTOR"
+        ),
+    )
     wait_for(lambda: len(github.reviews(REPO, number)) == 2, what="review 2")
     assert markers(github, number)[1].round == 1  # `/review full` starts over
 
 
 def test_comments_by_bots_cause_no_model_call(github, model, beadle):
     number = open_and_review(github, beadle)
-    response = deliver(beadle.url, "issue_comment", issue_comment_payload(
-        github, REPO, number, "/review", login="beadle[bot]", user_type="Bot",
-        author_association="NONE"))
+    response = deliver(
+        beadle.url,
+        "issue_comment",
+        issue_comment_payload(
+            github,
+            REPO,
+            number,
+            "/review",
+            login="beadle[bot]",
+            user_type="Bot",
+            author_association="NONE",
+        ),
+    )
     assert response.status_code == 200 and len(model.requests) == 1
 
 
-def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github, model, env,
-                                                                          git):
+def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github, model, env, git):
     """The outsider's `/review` and a push coalesce into one job; the push must not be lost."""
     from tests.harness import Beadle
 
     with Beadle(env, with_workers=False) as web:  # queue both before any worker runs
         number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
         github.set_permission(REPO, "mallory", "read")
-        deliver(web.url, "issue_comment", issue_comment_payload(
-            github, REPO, number, "/review", login="mallory", author_association="NONE"))
+        deliver(
+            web.url,
+            "issue_comment",
+            issue_comment_payload(
+                github, REPO, number, "/review", login="mallory", author_association="NONE"
+            ),
+        )
         deliver(web.url, "pull_request", pull_request_payload(github, REPO, number, "opened"))
         [job] = web.runtime.store.recent_jobs()
     with Beadle(env) as beadle:
@@ -141,8 +178,13 @@ def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github
 def test_a_deleted_review_comment_does_not_stop_the_review(github, model, beadle):
     number = open_and_review(github, beadle)
     github.fail_next("POST", r"/issues/comments/\d+/reactions$", 404)
-    deliver(beadle.url, "issue_comment", issue_comment_payload(
-        github, REPO, number, "/review", login="maria", author_association="MEMBER"))
+    deliver(
+        beadle.url,
+        "issue_comment",
+        issue_comment_payload(
+            github, REPO, number, "/review", login="maria", author_association="MEMBER"
+        ),
+    )
     wait_for(lambda: len(github.reviews(REPO, number)) == 2, what="review 2")
     assert github.issue_comments(REPO, number)[-1]["user"]["login"] == "maria"  # no failure note
 
@@ -174,8 +216,9 @@ def test_a_worker_that_lost_its_lease_does_not_post(github, model, env):
     assert github.reviews(REPO, number) == []
 
 
-def test_merging_the_base_branch_in_reviews_the_pr_not_the_base_branchs_changes(github, model,
-                                                                               beadle, git):
+def test_merging_the_base_branch_in_reviews_the_pr_not_the_base_branchs_changes(
+    github, model, beadle, git
+):
     number = open_and_review(github, beadle)
     git.commit({"someone_else.py": "OTHER = 1\n"}, "Unrelated work on main", branch="main")
     git._git("checkout", "-q", "feature")

@@ -15,7 +15,7 @@ from tests.harness import REPO, deliver, serve, settings_env, spawn, wait_for
 
 
 @pytest.fixture
-def model():  # noqa: F811
+def model():
     with FakeModel(latency=0.3) as fake:
         yield fake
 
@@ -29,10 +29,17 @@ def stop(*procs):
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_worker_processes_never_review_one_pr_at_once(github, model, app_key, git,
-                                                         database_url):
-    env = settings_env(github, model, private_key=app_key[0], database_url=database_url,
-                       BEADLE_WORKERS="3", LOG_LEVEL="WARNING")
+def test_two_worker_processes_never_review_one_pr_at_once(
+    github, model, app_key, git, database_url
+):
+    env = settings_env(
+        github,
+        model,
+        private_key=app_key[0],
+        database_url=database_url,
+        BEADLE_WORKERS="3",
+        LOG_LEVEL="WARNING",
+    )
     port = free_port()
     web = serve(env, port, "--no-worker")
     workers = [spawn(env, "worker") for _ in range(2)]
@@ -48,30 +55,44 @@ def test_two_worker_processes_never_review_one_pr_at_once(github, model, app_key
             for k, number in enumerate(numbers):
                 git.commit({f"w{k}.py": f"A = {step + 1}\n"}, f"Step {step}", branch=f"f{k}")
                 github.sync_pull(REPO, number)
-                deliver(url, "pull_request",
-                        pull_request_payload(github, REPO, number, "synchronize"))
+                deliver(
+                    url, "pull_request", pull_request_payload(github, REPO, number, "synchronize")
+                )
         final = {n: github.pull(REPO, n)["head"]["sha"] for n in numbers}
-        wait_for(lambda: all(any(parse_marker(r["body"]).head == final[n]
-                                 for r in github.reviews(REPO, n)) for n in numbers),
-                 timeout=60, what="every PR's newest head reviewed")
+        wait_for(
+            lambda: all(
+                any(parse_marker(r["body"]).head == final[n] for r in github.reviews(REPO, n))
+                for n in numbers
+            ),
+            timeout=60,
+            what="every PR's newest head reviewed",
+        )
     finally:
         stop(web, *workers)
     answered = [r for r in model.requests if r.get("answered")]
     for k, number in enumerate(numbers):
-        calls = sorted((r["started"], r["ended"]) for r in answered
-                       if f"PR {k} (bd-a3f8)" in r["messages"][-1]["content"])
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(calls, calls[1:])), \
+        calls = sorted(
+            (r["started"], r["ended"])
+            for r in answered
+            if f"PR {k} (bd-a3f8)" in r["messages"][-1]["content"]
+        )
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(calls, calls[1:])), (
             f"two reviews of PR {k} overlapped"
+        )
         rounds = [parse_marker(r["body"]).round for r in github.reviews(REPO, number)]
         assert rounds == list(range(1, len(rounds) + 1))  # no duplicate, no gap
         heads = [parse_marker(r["body"]).head for r in github.reviews(REPO, number)]
         assert len(heads) == len(set(heads))
 
 
-def test_open_push_push_review_outsider_through_beadle_serve(github, model, app_key, git,
-                                                            tmp_path):
-    env = settings_env(github, model, private_key=app_key[0],
-                       database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", LOG_LEVEL="WARNING")
+def test_open_push_push_review_outsider_through_beadle_serve(github, model, app_key, git, tmp_path):
+    env = settings_env(
+        github,
+        model,
+        private_key=app_key[0],
+        database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}",
+        LOG_LEVEL="WARNING",
+    )
     port = free_port()
     proc = serve(env, port)
     url = f"http://127.0.0.1:{port}"
@@ -84,15 +105,29 @@ def test_open_push_push_review_outsider_through_beadle_serve(github, model, app_
             github.sync_pull(REPO, number)
             deliver(url, "pull_request", pull_request_payload(github, REPO, number, "synchronize"))
             wait_for(lambda n=n: len(github.reviews(REPO, number)) == n, what=f"review {n}")
-        deliver(url, "issue_comment", issue_comment_payload(
-            github, REPO, number, "/review", login="maria", author_association="MEMBER"))
+        deliver(
+            url,
+            "issue_comment",
+            issue_comment_payload(
+                github, REPO, number, "/review", login="maria", author_association="MEMBER"
+            ),
+        )
         wait_for(lambda: len(github.reviews(REPO, number)) == 4, what="review 4")
         github.set_permission(REPO, "mallory", "none")
         asked = len(model.requests)
-        deliver(url, "issue_comment", issue_comment_payload(
-            github, REPO, number, "/review", login="mallory", author_association="NONE"))
-        wait_for(lambda: any(r.path.endswith("/collaborators/mallory/permission")
-                             for r in github.requests), what="the permission check")
+        deliver(
+            url,
+            "issue_comment",
+            issue_comment_payload(
+                github, REPO, number, "/review", login="mallory", author_association="NONE"
+            ),
+        )
+        wait_for(
+            lambda: any(
+                r.path.endswith("/collaborators/mallory/permission") for r in github.requests
+            ),
+            what="the permission check",
+        )
         time.sleep(1.0)
     finally:
         stop(proc)
@@ -102,15 +137,23 @@ def test_open_push_push_review_outsider_through_beadle_serve(github, model, app_
 
 def test_sigterm_lets_the_running_review_finish(github, app_key, tmp_path):
     with FakeModel(latency=2.0) as slow:
-        env = settings_env(github, slow, private_key=app_key[0],
-                           database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", LOG_LEVEL="WARNING")
+        env = settings_env(
+            github,
+            slow,
+            private_key=app_key[0],
+            database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}",
+            LOG_LEVEL="WARNING",
+        )
         port = free_port()
         web = serve(env, port, "--no-worker")
         worker = spawn(env, "worker")
         try:
             number = github.open_pull(REPO, title="Sizes (bd-a3f8)", head="feature")
-            deliver(f"http://127.0.0.1:{port}", "pull_request",
-                    pull_request_payload(github, REPO, number, "opened"))
+            deliver(
+                f"http://127.0.0.1:{port}",
+                "pull_request",
+                pull_request_payload(github, REPO, number, "opened"),
+            )
             wait_for(lambda: slow.requests, what="the model call")
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(30) == 0

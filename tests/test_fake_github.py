@@ -209,7 +209,7 @@ def test_pull_files_stop_at_3000(gh, git):
         assert h.get(f"/repos/{REPO}/pulls/{number}").json()["changed_files"] == 3001
 
 
-# -- the diff ---------------------------------------------------------------------------------------
+# -- the diff --------------------------------------------------------------------------------------
 def test_diff_media_type_returns_the_unified_diff(gh, git):
     number = gh.open_pull(REPO, title="t")
     with http(gh) as h:
@@ -327,7 +327,7 @@ def test_bodies_over_65536_characters_are_refused(gh):
     assert len(gh.issue_comments(REPO, number)) == 1 and gh.reviews(REPO, number) == []
 
 
-# -- auth -------------------------------------------------------------------------------------------
+# -- auth ------------------------------------------------------------------------------------------
 def test_installation_token_needs_a_valid_app_jwt(gh, rsa_keys):
     private = rsa_keys[0]
     now = int(time.time())
@@ -379,7 +379,7 @@ def test_ghes_style_base_url_works(gh, rsa_keys):
     assert {r.path for r in gh.requests} == {"/app/installations/1/access_tokens", f"/repos/{REPO}"}
 
 
-# -- retries, deliveries, contents, permissions, checks ---------------------------------------------
+# -- retries, deliveries, contents, permissions, checks --------------------------------------------
 def test_fail_next_injects_errors_then_recovers(gh):
     gh.fail_next("GET", r"/pulls/\d+$", 502, times=2)
     gh.fail_next(
@@ -492,7 +492,7 @@ def test_permissions_comments_reactions_and_check_runs(gh, git, client):
     assert problem.startswith("PATCH") and "annotations" in problem
 
 
-# -- the contract -----------------------------------------------------------------------------------
+# -- the contract ----------------------------------------------------------------------------------
 def test_contract_check_flags_unknown_paths_and_bad_bodies(gh):
     review = "/repos/o/r/pulls/1/reviews"
     assert (
@@ -561,7 +561,7 @@ def test_answers_match_the_documented_response_schemas(gh):
             assert openapi.check_response(method, path, reply.status_code, reply.json()) == [], path
 
 
-# -- webhooks ---------------------------------------------------------------------------------------
+# -- webhooks --------------------------------------------------------------------------------------
 def test_webhook_payloads_pass_the_schema(gh, git):
     number = gh.open_pull(REPO, title="Implement plan (bd-a3f8)", draft=True)
     for action in ("opened", "reopened", "ready_for_review"):

@@ -8,8 +8,7 @@ from tests.harness import REPO
 
 
 def test_many_threads_share_one_installation_token(github, app_key):
-    app = GitHubApp(app_id="1", private_key_pem=app_key[0], base_url=github.base_url,
-                    pool_size=16)
+    app = GitHubApp(app_id="1", private_key_pem=app_key[0], base_url=github.base_url, pool_size=16)
     number = github.open_pull(REPO, title="t", head="feature")
     start = threading.Barrier(16)
     errors = []
@@ -18,7 +17,7 @@ def test_many_threads_share_one_installation_token(github, app_key):
         start.wait()
         try:
             app.repo(1, REPO).pull(number)
-        except Exception as exc:  # noqa: BLE001  reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=read) for _ in range(16)]

@@ -5,10 +5,20 @@ import pytest
 from bot.github.repo import GitHubError, rate_limit_wait
 
 
-@pytest.mark.parametrize(("status", "limited", "transient"), [
-    (None, False, True), (500, False, True), (502, False, True), (429, False, True),
-    (403, True, True), (403, False, False), (404, False, False), (422, False, False),
-    (401, False, False)])
+@pytest.mark.parametrize(
+    ("status", "limited", "transient"),
+    [
+        (None, False, True),
+        (500, False, True),
+        (502, False, True),
+        (429, False, True),
+        (403, True, True),
+        (403, False, False),
+        (404, False, False),
+        (422, False, False),
+        (401, False, False),
+    ],
+)
 def test_transient_failures(status, limited, transient):
     assert GitHubError("x", status=status, rate_limited=limited).transient is transient
 

@@ -12,27 +12,56 @@ from bot.review.templates import environment, fence
 ISSUE = parse_issues(
     '{"id":"citations-0o2","title":"Integration tests","status":"closed","priority":0,'
     '"issue_type":"task","description":"## Objective\\nWrite integration tests.",'
-    '"design":"Use real OpenAI.","acceptance_criteria":"All tests pass."}\n')["citations-0o2"]
+    '"design":"Use real OpenAI.","acceptance_criteria":"All tests pass."}\n'
+)["citations-0o2"]
 BASE, HEAD = "1cd721c44e00057a5dc675e10cb420766a76d5d3", "341b3e63cdc57cdcfe2116fe5af10276d717c70f"
 DIFF = "diff --git a/t.py b/t.py\n--- a/t.py\n+++ b/t.py\n@@ -1 +1 @@\n-a\n+b\n"
 
 
 def prompt_input(**changes):
-    fields = dict(round=1, pr_title="Add integration tests", pr_body="Created the suite.",
-                  base_sha=BASE, head_sha=HEAD, diff=DIFF, issue=ISSUE)
+    fields = dict(
+        round=1,
+        pr_title="Add integration tests",
+        pr_body="Created the suite.",
+        base_sha=BASE,
+        head_sha=HEAD,
+        diff=DIFF,
+        issue=ISSUE,
+    )
     fields.update(changes)
     return PromptInput(**fields)
 
 
 # The sections of docs/seeds/round1-review-prompt.txt, in order.
 ROUND_ONE_SECTIONS = [
-    "You are conducting a code review.", "## Task Context", "### Beads Issue ID: citations-0o2",
-    "Status: closed", "Priority: P0", "Type: task", "Description:", "## Objective",
-    "### What Was Implemented", "Created the suite.", "### Requirements/Plan", "Use real OpenAI.",
-    "All tests pass.", "## Code Changes to Review", f"- BASE_SHA: {BASE}", f"- HEAD_SHA: {HEAD}",
-    "+b", "## Review Criteria", "**Adherence to Task:**", "**Security:**", "**Code Quality:**",
-    "**Testing:**", "**Performance & Documentation:**", "## Required Output Format",
-    "1. **Critical**", "2. **Important**", "3. **Minor**", "4. **Strengths**",
+    "You are conducting a code review.",
+    "## Task Context",
+    "### Beads Issue ID: citations-0o2",
+    "Status: closed",
+    "Priority: P0",
+    "Type: task",
+    "Description:",
+    "## Objective",
+    "### What Was Implemented",
+    "Created the suite.",
+    "### Requirements/Plan",
+    "Use real OpenAI.",
+    "All tests pass.",
+    "## Code Changes to Review",
+    f"- BASE_SHA: {BASE}",
+    f"- HEAD_SHA: {HEAD}",
+    "+b",
+    "## Review Criteria",
+    "**Adherence to Task:**",
+    "**Security:**",
+    "**Code Quality:**",
+    "**Testing:**",
+    "**Performance & Documentation:**",
+    "## Required Output Format",
+    "1. **Critical**",
+    "2. **Important**",
+    "3. **Minor**",
+    "4. **Strengths**",
     "**IMPORTANT**: Verify implementation matches task requirements above.",
     "Be specific with file:line references for all issues.",
 ]
@@ -46,10 +75,13 @@ def test_round_one_has_every_seed_section_in_order():
 
 
 def test_round_two_adds_the_earlier_findings_and_the_verification_instruction():
-    earlier = (TrackedFinding("I1", "important", "Retry test does not time out", "t.py", 238),
-               TrackedFinding("M3", "minor", "Magic numbers", "f.py", None))
-    user = render_prompt(prompt_input(round=2, base_sha=HEAD, earlier=earlier,
-                                      previous_head=HEAD)).user
+    earlier = (
+        TrackedFinding("I1", "important", "Retry test does not time out", "t.py", 238),
+        TrackedFinding("M3", "minor", "Magic numbers", "f.py", None),
+    )
+    user = render_prompt(
+        prompt_input(round=2, base_sha=HEAD, earlier=earlier, previous_head=HEAD)
+    ).user
     assert "You are conducting a round 2 code review" in user
     assert "### Earlier Review Summary" in user
     assert "1. [I1] Retry test does not time out — t.py:238" in user
@@ -65,10 +97,13 @@ def test_no_issue_says_so():
 
 
 def test_documents_omitted_files_and_instructions_are_shown():
-    user = render_prompt(prompt_input(
-        documents=[Document("docs/plans/x.md", "# Plan", truncated=True)],
-        omitted=[Omitted("yarn.lock", "lockfile")],
-        extra_instructions="Prefer SQLAlchemy Core.")).user
+    user = render_prompt(
+        prompt_input(
+            documents=[Document("docs/plans/x.md", "# Plan", truncated=True)],
+            omitted=[Omitted("yarn.lock", "lockfile")],
+            extra_instructions="Prefer SQLAlchemy Core.",
+        )
+    ).user
     assert "`docs/plans/x.md` (cut to fit)" in user and "# Plan" in user
     assert "- yarn.lock: lockfile" in user and "Prefer SQLAlchemy Core." in user
 
@@ -88,7 +123,8 @@ def test_strict_undefined_catches_a_missing_field():
 
 
 def test_a_fallback_round_names_the_prs_base_not_the_previous_head():
-    user = render_prompt(prompt_input(round=3, base_sha=BASE, previous_head=HEAD,
-                                      range_note="force push")).user
+    user = render_prompt(
+        prompt_input(round=3, base_sha=BASE, previous_head=HEAD, range_note="force push")
+    ).user
     assert f"(round 2, at {HEAD})" in user
     assert f"- BASE_SHA: {BASE} (the pull request's base)" in user

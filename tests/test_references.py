@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.beads.jsonl import BeadsIssue, parse_issues
 from bot.beads.ids import find_issue_id
+from bot.beads.jsonl import BeadsIssue, parse_issues
 from bot.beads.paths import referenced_paths
 
 

@@ -5,13 +5,20 @@ from bot.review.marker import Marker, TrackedFinding
 from bot.review.plan import RoundPlan, Skip, plan_round
 
 BASE, OLD, NEW = "0" * 40, "a" * 40, "b" * 40
-PREVIOUS = Marker(round=2, base=BASE, head=OLD, issue="bd-1",
-                  findings=(TrackedFinding("I1", "important", "t", "f.py", 3),), counters={"I": 1})
+PREVIOUS = Marker(
+    round=2,
+    base=BASE,
+    head=OLD,
+    issue="bd-1",
+    findings=(TrackedFinding("I1", "important", "t", "f.py", 3),),
+    counters={"I": 1},
+)
 
 
 def plan(mode=Mode.AUTO, previous=PREVIOUS, head=NEW, moved="linear"):
-    return plan_round(mode=mode, previous=previous, pr_base=BASE, pr_head=head,
-                      history=lambda a, b: moved)
+    return plan_round(
+        mode=mode, previous=previous, pr_base=BASE, pr_head=head, history=lambda a, b: moved
+    )
 
 
 def test_no_earlier_review_is_round_one_over_the_whole_pr():

@@ -10,7 +10,7 @@ def test_mentions_do_not_ping():
 
 
 def test_raw_html_is_escaped_outside_code():
-    text = safe('<img src=x onerror=alert(1)> and `<b>code</b>` and\n```\n<div>@x</div>\n```')
+    text = safe("<img src=x onerror=alert(1)> and `<b>code</b>` and\n```\n<div>@x</div>\n```")
     assert "<img" not in text and "&lt;img" in text
     assert "`<b>code</b>`" in text and "<div>@x</div>" in text
 

@@ -12,11 +12,28 @@ from tests.harness import app_key, run_beadle  # noqa: F401  (app_key: a fixture
 
 REQUIRED = ("APP_ID", "WEBHOOK_SECRET", "OPENAI_API_KEY")
 ALL_VARIABLES = (
-    "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GITHUB_API_URL",
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "BEADLE_MODEL", "DATABASE_URL", "PORT", "LOG_LEVEL",
-    "BEADLE_WORKERS", "BEADLE_MAX_ATTEMPTS", "BEADLE_CONTEXT_TOKENS", "BEADLE_ANSWER_TOKENS",
-    "BEADLE_MODEL_TIMEOUT", "BEADLE_REDELIVER_EVERY", "BEADLE_LEASE_SECONDS",
-    "BEADLE_MODEL_RETRIES", "BEADLE_RETRY_BASE", "BEADLE_POLL_INTERVAL", "BEADLE_BOT_LOGIN",
+    "APP_ID",
+    "PRIVATE_KEY",
+    "PRIVATE_KEY_PATH",
+    "WEBHOOK_SECRET",
+    "GITHUB_API_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "BEADLE_MODEL",
+    "DATABASE_URL",
+    "PORT",
+    "LOG_LEVEL",
+    "BEADLE_WORKERS",
+    "BEADLE_MAX_ATTEMPTS",
+    "BEADLE_CONTEXT_TOKENS",
+    "BEADLE_ANSWER_TOKENS",
+    "BEADLE_MODEL_TIMEOUT",
+    "BEADLE_REDELIVER_EVERY",
+    "BEADLE_LEASE_SECONDS",
+    "BEADLE_MODEL_RETRIES",
+    "BEADLE_RETRY_BASE",
+    "BEADLE_POLL_INTERVAL",
+    "BEADLE_BOT_LOGIN",
 )
 # Distinctive values, so a leak anywhere is found by a plain substring search.
 WEBHOOK_SECRET = "whsec-LEAK-CANARY-1f9e"
@@ -36,8 +53,13 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def set_all(monkeypatch, **override: str) -> None:
-    values = {"APP_ID": "12345", "PRIVATE_KEY": FAKE_KEY, "WEBHOOK_SECRET": WEBHOOK_SECRET,
-              "OPENAI_API_KEY": OPENAI_KEY, "DATABASE_URL": DATABASE_URL}
+    values = {
+        "APP_ID": "12345",
+        "PRIVATE_KEY": FAKE_KEY,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": DATABASE_URL,
+    }
     values.update(override)
     for name, value in values.items():
         if value is None:
@@ -52,6 +74,7 @@ def assert_no_secret(text: str) -> None:
 
 
 # -- missing settings ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("missing", REQUIRED)
 def test_a_missing_required_setting_is_named_on_one_line(clean_env, missing):
@@ -103,8 +126,11 @@ def test_an_empty_required_setting_counts_as_missing(clean_env, empty):
 
 
 def test_a_wrong_value_is_named_without_echoing_it(clean_env):
-    set_all(clean_env, BEADLE_WORKERS="sk-LEAK-CANARY-pasted-in-the-wrong-place",
-            BEADLE_MODEL_TIMEOUT="-1")
+    set_all(
+        clean_env,
+        BEADLE_WORKERS="sk-LEAK-CANARY-pasted-in-the-wrong-place",
+        BEADLE_MODEL_TIMEOUT="-1",
+    )
     with pytest.raises(SettingsError) as caught:
         load_settings()
     message = str(caught.value)
@@ -115,14 +141,22 @@ def test_a_wrong_value_is_named_without_echoing_it(clean_env):
 
 # -- secrets never shown -------------------------------------------------------------------------
 
+
 def test_secrets_never_appear_in_repr_str_or_dumps(clean_env):
     set_all(clean_env)
     settings = load_settings()
     assert settings.webhook_secret.get_secret_value() == WEBHOOK_SECRET  # they are all there
     assert settings.database_url.get_secret_value() == DATABASE_URL
-    for text in (repr(settings), str(settings), f"{settings}", f"{settings!r}",
-                 repr(settings.model_dump()), settings.model_dump_json(),
-                 repr(settings.database_url), str(settings.private_key)):
+    for text in (
+        repr(settings),
+        str(settings),
+        f"{settings}",
+        f"{settings!r}",
+        repr(settings.model_dump()),
+        settings.model_dump_json(),
+        repr(settings.database_url),
+        str(settings.private_key),
+    ):
         assert_no_secret(text)
     assert "db.example.internal" not in repr(settings)  # the whole URL is hidden
 
@@ -138,6 +172,7 @@ def test_secrets_never_appear_in_a_settings_error(clean_env):
 
 # -- the private key -----------------------------------------------------------------------------
 
+
 def test_private_key_with_literal_newline_escapes_becomes_a_pem(clean_env, app_key):  # noqa: F811
     pem = app_key[0]
     escaped = pem.replace("\n", "\\n")
@@ -146,8 +181,11 @@ def test_private_key_with_literal_newline_escapes_becomes_a_pem(clean_env, app_k
     settings = load_settings()
     assert settings.private_key_pem() == pem
     load_pem_private_key(settings.private_key_pem().encode(), password=None)
-    GitHubApp(app_id=settings.app_id, private_key_pem=settings.private_key_pem(),
-              base_url="http://127.0.0.1:9")  # the App accepts it
+    GitHubApp(
+        app_id=settings.app_id,
+        private_key_pem=settings.private_key_pem(),
+        base_url="http://127.0.0.1:9",
+    )  # the App accepts it
 
 
 def test_private_key_with_real_newlines_is_kept(clean_env, app_key):  # noqa: F811
@@ -179,17 +217,19 @@ def test_private_key_path_pointing_nowhere_is_a_clear_error(clean_env, tmp_path,
 
 # -- .env ----------------------------------------------------------------------------------------
 
+
 def test_a_dotenv_file_in_the_working_directory_is_read(clean_env, tmp_path, app_key):  # noqa: F811
     escaped = app_key[0].replace("\n", "\\n")
     (tmp_path / ".env").write_text(
         "# Beadle\n"
         "APP_ID=4242\n"
-        f"PRIVATE_KEY=\"{escaped}\"\n"
+        f'PRIVATE_KEY="{escaped}"\n'
         f"WEBHOOK_SECRET={WEBHOOK_SECRET}\n"
         f"OPENAI_API_KEY='{OPENAI_KEY}'\n"
         "BEADLE_WORKERS=7\n"
         "BEADLE_MODEL=my-model\n"
-        "UNRELATED_SETTING=ignored\n")
+        "UNRELATED_SETTING=ignored\n"
+    )
     settings = load_settings()
     assert settings.app_id == "4242" and settings.workers == 7 and settings.model == "my-model"
     assert settings.webhook_secret.get_secret_value() == WEBHOOK_SECRET
@@ -220,6 +260,7 @@ def test_settings_read_the_environment_case_sensitively(clean_env):
 
 # -- the console script --------------------------------------------------------------------------
 
+
 def test_beadle_serve_with_an_empty_environment_says_what_is_missing(tmp_path):
     done = run_beadle("serve", env={}, cwd=tmp_path)
     assert done.returncode != 0
@@ -231,26 +272,37 @@ def test_beadle_serve_with_an_empty_environment_says_what_is_missing(tmp_path):
 
 @pytest.mark.parametrize("missing", [*REQUIRED, "PRIVATE_KEY"])
 def test_beadle_serve_names_the_one_missing_variable(tmp_path, missing):
-    env = {"APP_ID": "1", "PRIVATE_KEY": FAKE_KEY, "WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "OPENAI_API_KEY": OPENAI_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}"}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY": FAKE_KEY,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+    }
     del env[missing]
     done = run_beadle("serve", "--port", "1", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "beadle: set PRIVATE_KEY or PRIVATE_KEY_PATH" if missing == "PRIVATE_KEY"
-        else f"beadle: missing required setting {missing}"], done.stderr
+        "beadle: set PRIVATE_KEY or PRIVATE_KEY_PATH"
+        if missing == "PRIVATE_KEY"
+        else f"beadle: missing required setting {missing}"
+    ], done.stderr
     assert_no_secret(done.stderr)
 
 
 @pytest.mark.parametrize("empty", REQUIRED)
-def test_beadle_with_an_empty_required_variable_says_so_on_one_line(
-        tmp_path, app_key, empty):  # noqa: F811
+def test_beadle_with_an_empty_required_variable_says_so_on_one_line(tmp_path, app_key, empty):  # noqa: F811
     """Today an empty APP_ID or OPENAI_API_KEY ends in a library's traceback (PyGithub's
     `app_id must not be empty`, openai's `Missing credentials`), and an empty WEBHOOK_SECRET
     starts a server that refuses every delivery."""
-    env = {"APP_ID": "1", "PRIVATE_KEY": app_key[0], "WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "OPENAI_API_KEY": OPENAI_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
-           empty: ""}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY": app_key[0],
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+        empty: "",
+    }
     done = run_beadle("jobs", env=env, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.splitlines()
@@ -258,30 +310,45 @@ def test_beadle_with_an_empty_required_variable_says_so_on_one_line(
 
 
 def test_beadle_with_a_private_key_path_pointing_nowhere_says_so(tmp_path):
-    env = {"APP_ID": "1", "PRIVATE_KEY_PATH": str(tmp_path / "gone.pem"),
-           "WEBHOOK_SECRET": WEBHOOK_SECRET, "OPENAI_API_KEY": OPENAI_KEY,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}"}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY_PATH": str(tmp_path / "gone.pem"),
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+    }
     done = run_beadle("jobs", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"beadle: PRIVATE_KEY_PATH: cannot read {tmp_path / 'gone.pem'}: No such file or directory"]
+        f"beadle: PRIVATE_KEY_PATH: cannot read {tmp_path / 'gone.pem'}: No such file or directory"
+    ]
 
 
 def test_beadle_with_a_broken_private_key_says_so_without_showing_it(tmp_path):
-    env = {"APP_ID": "1", "PRIVATE_KEY": FAKE_KEY, "WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "OPENAI_API_KEY": OPENAI_KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}"}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY": FAKE_KEY,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
+    }
     done = run_beadle("jobs", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "beadle: the App's private key is not a valid unencrypted PEM key"]
+        "beadle: the App's private key is not a valid unencrypted PEM key"
+    ]
     assert_no_secret(done.stderr)
 
 
 def test_beadle_never_prints_the_database_password(tmp_path, app_key):  # noqa: F811
     """An unreachable database stops `beadle jobs`; whatever it prints, has no password in it."""
-    env = {"APP_ID": "1", "PRIVATE_KEY": app_key[0], "WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "OPENAI_API_KEY": OPENAI_KEY,
-           "DATABASE_URL": f"postgresql://beadle:{DB_PASSWORD}@127.0.0.1:1/beadle"}
+    env = {
+        "APP_ID": "1",
+        "PRIVATE_KEY": app_key[0],
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "DATABASE_URL": f"postgresql://beadle:{DB_PASSWORD}@127.0.0.1:1/beadle",
+    }
     done = run_beadle("jobs", env=env, cwd=tmp_path)
     assert done.returncode != 0
     assert_no_secret(done.stdout + done.stderr)
@@ -291,7 +358,8 @@ def test_beadle_reads_a_dotenv_file_in_its_working_directory(tmp_path, app_key):
     escaped = app_key[0].replace("\n", "\\n")
     (tmp_path / ".env").write_text(
         f'APP_ID=1\nPRIVATE_KEY="{escaped}"\nWEBHOOK_SECRET={WEBHOOK_SECRET}\n'
-        f"OPENAI_API_KEY={OPENAI_KEY}\nDATABASE_URL=sqlite:///{tmp_path / 'b.sqlite3'}\n")
+        f"OPENAI_API_KEY={OPENAI_KEY}\nDATABASE_URL=sqlite:///{tmp_path / 'b.sqlite3'}\n"
+    )
     done = run_beadle("jobs", env={}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[:2] == ["id", "state"]

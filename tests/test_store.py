@@ -25,8 +25,8 @@ from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.queue.request import Mode, ReviewRequest
-from bot.queue.store import Delivery, JobState, Store, coalesce, normalise_url
 from bot.queue.schema import SCHEMA_VERSION, jobs, schema_version
+from bot.queue.store import Delivery, JobState, Store, coalesce, normalise_url
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -145,12 +145,14 @@ def test_a_request_needing_a_permission_check_never_outranks_a_trusted_one() -> 
     assert coalesce(later_push, untrusted) == later_push
     assert coalesce(trusted, untrusted) == trusted
     # A stranger's `/review full` does not swallow a maintainer's `/review`.
-    stranger_full = req(sha="", mode=Mode.FULL, comment_id=7, requested_by="mallory",
-                        verify_permission=True)
+    stranger_full = req(
+        sha="", mode=Mode.FULL, comment_id=7, requested_by="mallory", verify_permission=True
+    )
     assert coalesce(trusted, stranger_full) == trusted
     # Two strangers: the stronger mode, and the login of whoever asked for it, are checked.
     assert coalesce(stranger_full, untrusted) == req(
-        sha="", mode=Mode.FULL, comment_id=5, requested_by="mallory", verify_permission=True)
+        sha="", mode=Mode.FULL, comment_id=5, requested_by="mallory", verify_permission=True
+    )
 
 
 def test_every_request_field_survives_the_database(store: Store) -> None:

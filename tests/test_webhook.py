@@ -13,10 +13,18 @@ def test_githubs_published_test_vector():
     verify(VECTOR_BODY, signature=VECTOR_SIGNATURE, secret=VECTOR_SECRET)
 
 
-@pytest.mark.parametrize("signature", [
-    None, "", "sha256=", VECTOR_SIGNATURE.upper(), VECTOR_SIGNATURE[:-1] + "0",
-    "sha1=" + VECTOR_SIGNATURE[7:], VECTOR_SIGNATURE + " ",
-])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        None,
+        "",
+        "sha256=",
+        VECTOR_SIGNATURE.upper(),
+        VECTOR_SIGNATURE[:-1] + "0",
+        "sha1=" + VECTOR_SIGNATURE[7:],
+        VECTOR_SIGNATURE + " ",
+    ],
+)
 def test_a_wrong_or_missing_signature_is_refused(signature):
     with pytest.raises(BadSignature):
         verify(VECTOR_BODY, signature=signature, secret=VECTOR_SECRET)
@@ -33,8 +41,11 @@ def test_no_configured_secret_fails_closed():
 
 
 def _headers(body: bytes, **extra: str) -> dict[str, str]:
-    headers = {"x-hub-signature-256": signature_for(body, secret="s"),
-               "x-github-event": "ping", "x-github-delivery": "d-1"}
+    headers = {
+        "x-hub-signature-256": signature_for(body, secret="s"),
+        "x-github-event": "ping",
+        "x-github-delivery": "d-1",
+    }
     headers.update(extra)
     return headers
 

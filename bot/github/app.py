@@ -39,19 +39,32 @@ class _SharedInstallationAuth(github.Auth.AppInstallationAuth):
 def _retry() -> GithubRetry:
     # Only reads are retried inside PyGithub: a POST that failed may still have landed, so
     # writes are retried by the job queue, which first looks for what it already posted.
-    return GithubRetry(total=3, backoff_factor=0.5, allowed_methods=frozenset({"GET", "HEAD"}),
-                       secondary_rate_wait=60)
+    return GithubRetry(
+        total=3,
+        backoff_factor=0.5,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        secondary_rate_wait=60,
+    )
 
 
 class GitHubApp:
-    def __init__(self, *, app_id: str, private_key_pem: str, base_url: str,
-                 bot_login: str | None = None, timeout: int = 30, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        private_key_pem: str,
+        base_url: str,
+        bot_login: str | None = None,
+        timeout: int = 30,
+        pool_size: int = 10,
+    ) -> None:
         try:
             key = load_pem_private_key(private_key_pem.encode(), password=None)
         except (ValueError, TypeError):
             raise ValueError("the App's private key is not a valid unencrypted PEM key") from None
         self._auth = github.Auth.AppAuth(
-            app_id, sign_func=lambda payload: jwt.encode(payload, key, algorithm="RS256"))
+            app_id, sign_func=lambda payload: jwt.encode(payload, key, algorithm="RS256")
+        )
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._pool_size = max(pool_size, 10)  # one keep-alive connection per worker thread
@@ -59,8 +72,13 @@ class GitHubApp:
         self._lock = threading.Lock()
         self._bot_login = bot_login
         self._integration = github.GithubIntegration(
-            auth=self._auth, base_url=self._base_url, timeout=timeout, retry=_retry(),
-            seconds_between_requests=None, seconds_between_writes=None)
+            auth=self._auth,
+            base_url=self._base_url,
+            timeout=timeout,
+            retry=_retry(),
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
 
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self._auth.app_id!r}, base_url={self._base_url!r})"
@@ -74,9 +92,14 @@ class GitHubApp:
             if client is None:
                 client = github.Github(
                     auth=_SharedInstallationAuth(self._auth, installation_id),
-                    base_url=self._base_url, timeout=self._timeout, retry=_retry(), lazy=True,
+                    base_url=self._base_url,
+                    timeout=self._timeout,
+                    retry=_retry(),
+                    lazy=True,
                     pool_size=self._pool_size,
-                    seconds_between_requests=None, seconds_between_writes=None)
+                    seconds_between_requests=None,
+                    seconds_between_writes=None,
+                )
                 self._clients[installation_id] = client
             return client
 
@@ -103,7 +126,8 @@ class GitHubApp:
             if cursor:
                 params["cursor"] = cursor
             headers, page = requester.requestJsonAndCheck(
-                "GET", "/app/hook/deliveries", parameters=params)
+                "GET", "/app/hook/deliveries", parameters=params
+            )
             for item in page or []:
                 delivered = datetime.fromisoformat(str(item["delivered_at"]))
                 if delivered < since:
@@ -115,7 +139,8 @@ class GitHubApp:
 
     def redeliver(self, delivery_id: int) -> None:
         self._integration.requester.requestJsonAndCheck(
-            "POST", f"/app/hook/deliveries/{int(delivery_id)}/attempts")
+            "POST", f"/app/hook/deliveries/{int(delivery_id)}/attempts"
+        )
 
 
 def _next_cursor(link: str) -> str | None:

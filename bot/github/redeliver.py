@@ -49,7 +49,12 @@ def redeliver_missed(api: DeliveryAPI, store: Seen, *, since: datetime) -> list[
     guids = [a["guid"] for a in attempts if isinstance(a.get("guid"), str)]
     todo = missed(attempts, seen=store.seen_deliveries(guids))
     for attempt in todo:
-        log.info("redelivering %s (%s.%s, answered %s)", attempt.get("guid"), attempt.get("event"),
-                 attempt.get("action"), attempt.get("status_code"))
+        log.info(
+            "redelivering %s (%s.%s, answered %s)",
+            attempt.get("guid"),
+            attempt.get("event"),
+            attempt.get("action"),
+            attempt.get("status_code"),
+        )
         api.redeliver(int(attempt["id"]))
     return todo

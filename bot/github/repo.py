@@ -23,8 +23,14 @@ RAW = {"Accept": "application/vnd.github.raw+json"}
 
 
 class GitHubError(Exception):
-    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None,
-                 rate_limited: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -72,13 +78,21 @@ class PullInfo:
 
 def _pull_info(d: dict[str, Any]) -> PullInfo:
     base_repo = d["base"].get("repo") or {}
-    return PullInfo(number=d["number"], title=d.get("title") or "", body=d.get("body"),
-                    draft=bool(d.get("draft")), state=d.get("state") or "open",
-                    author=(d.get("user") or {}).get("login", ""), head_sha=d["head"]["sha"],
-                    head_ref=d["head"].get("ref", ""), base_sha=d["base"]["sha"],
-                    base_ref=d["base"].get("ref", ""), html_url=d.get("html_url", ""),
-                    repo_html_url=base_repo.get("html_url", ""),
-                    default_branch=base_repo.get("default_branch") or "main")
+    return PullInfo(
+        number=d["number"],
+        title=d.get("title") or "",
+        body=d.get("body"),
+        draft=bool(d.get("draft")),
+        state=d.get("state") or "open",
+        author=(d.get("user") or {}).get("login", ""),
+        head_sha=d["head"]["sha"],
+        head_ref=d["head"].get("ref", ""),
+        base_sha=d["base"]["sha"],
+        base_ref=d["base"].get("ref", ""),
+        html_url=d.get("html_url", ""),
+        repo_html_url=base_repo.get("html_url", ""),
+        default_branch=base_repo.get("default_branch") or "main",
+    )
 
 
 class RepoClient:
@@ -90,11 +104,19 @@ class RepoClient:
         self.bot_login = bot_login
         self._compared: dict[tuple[str, str], dict[str, Any] | None] = {}
 
-    def _json(self, verb: str, path: str, *, params: dict[str, Any] | None = None,
-              body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    def _json(
+        self,
+        verb: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         try:
             _, data = self._requester.requestJsonAndCheck(
-                verb, self._path + path, parameters=params, input=body, headers=headers)
+                verb, self._path + path, parameters=params, input=body, headers=headers
+            )
         except GithubException as exc:
             raise _error(exc, f"{verb} {path}") from None
         except requests.RequestException as exc:
@@ -104,15 +126,20 @@ class RepoClient:
     def _text(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
         try:
             status, resp_headers, text = self._requester.requestJson(
-                "GET", self._path + path, headers=headers)
+                "GET", self._path + path, headers=headers
+            )
         except GithubException as exc:  # PyGithub's retry gave up (a 403 or 5xx on a read)
             raise _error(exc, f"GET {path}") from None
         except requests.RequestException as exc:
             raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
         if status >= 500 or status in (403, 429):
             wait = rate_limit_wait(resp_headers)
-            raise GitHubError(f"GET {path} answered {status}", status=status, retry_after=wait,
-                              rate_limited=wait is not None or "rate limit" in text.lower())
+            raise GitHubError(
+                f"GET {path} answered {status}",
+                status=status,
+                retry_after=wait,
+                rate_limited=wait is not None or "rate limit" in text.lower(),
+            )
         return status, text
 
     def _pages(self, path: str, *, limit: int = 3000) -> list[dict[str, Any]]:
@@ -185,8 +212,11 @@ class RepoClient:
 
     def own_review_bodies(self, number: int) -> list[str]:
         """Bodies of Beadle's own reviews on the PR, oldest first."""
-        return [r.get("body") or "" for r in self._pages(f"/pulls/{number}/reviews")
-                if (r.get("user") or {}).get("login") == self.bot_login]
+        return [
+            r.get("body") or ""
+            for r in self._pages(f"/pulls/{number}/reviews")
+            if (r.get("user") or {}).get("login") == self.bot_login
+        ]
 
     def permission(self, login: str) -> str:
         try:
@@ -198,8 +228,9 @@ class RepoClient:
         return str(data.get("permission") or "none")
 
     # -- writes ------------------------------------------------------------------------------
-    def post_review(self, number: int, *, commit_id: str, body: str,
-                    comments: Sequence[dict[str, object]] = ()) -> int:
+    def post_review(
+        self, number: int, *, commit_id: str, body: str, comments: Sequence[dict[str, object]] = ()
+    ) -> int:
         payload: dict[str, Any] = {"commit_id": commit_id, "body": body, "event": "COMMENT"}
         if comments:
             payload["comments"] = list(comments)
@@ -222,8 +253,12 @@ def _error(exc: GithubException, what: str) -> GitHubError:
     message = exc.data.get("message") if isinstance(exc.data, dict) else None
     wait = rate_limit_wait(exc.headers or {})
     limited = wait is not None or "rate limit" in str(message or "").lower()
-    return GitHubError(f"{what} answered {exc.status}: {message or 'no message'}",
-                       status=exc.status, retry_after=wait, rate_limited=limited)
+    return GitHubError(
+        f"{what} answered {exc.status}: {message or 'no message'}",
+        status=exc.status,
+        retry_after=wait,
+        rate_limited=limited,
+    )
 
 
 def _float(value: object) -> float | None:
@@ -231,4 +266,3 @@ def _float(value: object) -> float | None:
         return float(value) if value is not None else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-

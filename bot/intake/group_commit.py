@@ -40,8 +40,9 @@ class Intake:
                 del self._waiting[: self._max_batch]
                 try:
                     results = await anyio.to_thread.run_sync(
-                        self._record_batch, [delivery for delivery, _ in batch])
-                except Exception as exc:  # noqa: BLE001  the store is down: every waiter gets 503
+                        self._record_batch, [delivery for delivery, _ in batch]
+                    )
+                except Exception as exc:
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)

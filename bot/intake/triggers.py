@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.queue.request import Mode, ReviewRequest
 from bot.intake.webhook import Event
+from bot.queue.request import Mode, ReviewRequest
 
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "ready_for_review", "synchronize"})
 # https://docs.github.com/en/graphql/reference/enums#commentauthorassociation
@@ -40,16 +40,26 @@ def _pull_request(p: Mapping[str, Any]) -> Decision:
         return Decision(None, f"pull_request.{action} needs no review")
     pr, repo, installation_id = _dict(p, "pull_request"), _repo(p), _installation(p)
     number, head = pr.get("number"), _dict(pr, "head").get("sha")
-    if not (repo and installation_id and _is_int(number) and isinstance(head, str)
-            and _SHA.fullmatch(head)):
+    if not (
+        repo
+        and installation_id
+        and _is_int(number)
+        and isinstance(head, str)
+        and _SHA.fullmatch(head)
+    ):
         return Decision(None, "ignored: payload lacks repository, installation, number or head sha")
     if pr.get("state", "open") != "open":
         return Decision(None, "ignored: pull request is not open")
     sender = _dict(p, "sender").get("login")
     return Decision(
-        ReviewRequest(repo=repo, pr_number=number, installation_id=installation_id,
-                      head_sha=head, mode=Mode.AUTO,
-                      requested_by=sender if isinstance(sender, str) else None),
+        ReviewRequest(
+            repo=repo,
+            pr_number=number,
+            installation_id=installation_id,
+            head_sha=head,
+            mode=Mode.AUTO,
+            requested_by=sender if isinstance(sender, str) else None,
+        ),
         f"pull_request.{action}: review queued",
     )
 
@@ -85,9 +95,16 @@ def _issue_comment(p: Mapping[str, Any], *, bot_login: str | None) -> Decision:
     association = comment.get("author_association")
     trusted = isinstance(association, str) and association in WRITE_ASSOCIATIONS
     return Decision(
-        ReviewRequest(repo=repo, pr_number=number, installation_id=installation_id,
-                      head_sha="", mode=mode, comment_id=comment_id, requested_by=login,
-                      verify_permission=not trusted),
+        ReviewRequest(
+            repo=repo,
+            pr_number=number,
+            installation_id=installation_id,
+            head_sha="",
+            mode=mode,
+            comment_id=comment_id,
+            requested_by=login,
+            verify_permission=not trusted,
+        ),
         "/review: review queued" if trusted else "/review: queued pending a permission check",
     )
 
@@ -103,8 +120,13 @@ def _is_int(value: object) -> bool:
 
 def _repo(p: Mapping[str, Any]) -> str | None:
     name = _dict(p, "repository").get("full_name")
-    if (isinstance(name, str) and name.count("/") == 1 and len(name) <= 200
-            and "\x00" not in name and "" not in name.split("/")):
+    if (
+        isinstance(name, str)
+        and name.count("/") == 1
+        and len(name) <= 200
+        and "\x00" not in name
+        and "" not in name.split("/")
+    ):
         return name
     return None
 

@@ -17,9 +17,9 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from bot.intake.group_commit import Intake
-from bot.queue.jobs import Delivery
 from bot.intake.triggers import decide
 from bot.intake.webhook import MAX_PAYLOAD_BYTES, WebhookError, parse
+from bot.queue.jobs import Delivery
 
 log = logging.getLogger("beadle.web")
 
@@ -30,8 +30,9 @@ class PayloadTooLarge(WebhookError):
     status = 413
 
 
-def create_app(*, secret: str, intake: Intake, bot_login: str | None = None,
-               lifespan: Lifespan | None = None) -> Starlette:
+def create_app(
+    *, secret: str, intake: Intake, bot_login: str | None = None, lifespan: Lifespan | None = None
+) -> Starlette:
     async def webhook(request: Request) -> JSONResponse:
         try:
             body = await _read_body(request)
@@ -41,34 +42,46 @@ def create_app(*, secret: str, intake: Intake, bot_login: str | None = None,
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         decision = decide(event, bot_login=bot_login)
         try:
-            delivery = Delivery(delivery_id=event.delivery_id, event=event.name,
-                                action=event.action, request=decision.request,
-                                received_at=datetime.now(UTC))
+            delivery = Delivery(
+                delivery_id=event.delivery_id,
+                event=event.name,
+                action=event.action,
+                request=decision.request,
+                received_at=datetime.now(UTC),
+            )
         except ValueError as exc:  # the store could not hold it: refuse it alone, clearly
             return JSONResponse({"error": f"unacceptable delivery: {exc}"}, status_code=400)
         try:
             recorded = await intake.submit(delivery)
         except Exception:
             log.exception("could not record delivery %s", event.delivery_id)
-            return JSONResponse({"error": "could not record the delivery; redeliver it later"},
-                                status_code=503)
+            return JSONResponse(
+                {"error": "could not record the delivery; redeliver it later"}, status_code=503
+            )
         if recorded.duplicate:
             return JSONResponse({"status": "duplicate delivery, already recorded"})
         # %r: the event name and action come from the sender; no newline forges a log line
-        log.info("delivery %r %r.%r: %r", event.delivery_id, event.name, event.action,
-                 decision.reason)
+        log.info(
+            "delivery %r %r.%r: %r", event.delivery_id, event.name, event.action, decision.reason
+        )
         if recorded.job_id is not None:
-            return JSONResponse({"status": decision.reason, "job": recorded.job_id},
-                                status_code=202)
-        return JSONResponse({"status": decision.reason}, status_code=200 if decision.handled
-                            else 202)
+            return JSONResponse(
+                {"status": decision.reason, "job": recorded.job_id}, status_code=202
+            )
+        return JSONResponse(
+            {"status": decision.reason}, status_code=200 if decision.handled else 202
+        )
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route("/api/github/webhooks", webhook, methods=["POST"]),
-                             Route("/healthz", healthz, methods=["GET"])],
-                     lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/api/github/webhooks", webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
 async def _read_body(request: Request, limit: int = MAX_PAYLOAD_BYTES) -> bytes:

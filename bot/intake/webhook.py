@@ -56,7 +56,9 @@ def verify(body: bytes, *, signature: str | None, secret: str) -> None:
     if not signature:
         raise BadSignature("missing X-Hub-Signature-256 header")
     if not hmac.compare_digest(signature.encode(), signature_for(body, secret=secret).encode()):
-        raise BadSignature("signature mismatch: check that WEBHOOK_SECRET matches the App's setting")
+        raise BadSignature(
+            "signature mismatch: check that WEBHOOK_SECRET matches the App's setting"
+        )
 
 
 def parse(headers: Mapping[str, str], body: bytes, *, secret: str) -> Event:

@@ -73,6 +73,7 @@ class ReviewAnswer(_Strict):
     strengths: list[str]
     requirements: list[Requirement]
     earlier_findings: list[EarlierFinding] = Field(
-        description="Round two and later: one entry per earlier finding; round one: empty")
+        description="Round two and later: one entry per earlier finding; round one: empty"
+    )
     assessment: Assessment
     summary: str

@@ -36,10 +36,12 @@ class ReviewModel(Protocol):
 
 
 class OpenAIReviewer:
-    def __init__(self, *, api_key: str, base_url: str | None, timeout: float,
-                 max_retries: int = 3) -> None:
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout,
-                                     max_retries=max_retries)
+    def __init__(
+        self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int = 3
+    ) -> None:
+        self._client = openai.OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAIReviewer(base_url={str(self._client.base_url)!r})"
@@ -48,35 +50,49 @@ class OpenAIReviewer:
         try:
             completion = self._client.chat.completions.parse(
                 model=model,
-                messages=[{"role": "system", "content": system},
-                          {"role": "user", "content": prompt}],
+                messages=[
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": prompt},
+                ],
                 response_format=ReviewAnswer,
                 max_completion_tokens=max_tokens,
             )
         except (openai.RateLimitError, openai.InternalServerError) as exc:
-            raise ModelError(f"model API answered {exc.status_code} after retries",
-                             transient=True, retry_after=_retry_after(exc)) from None
+            raise ModelError(
+                f"model API answered {exc.status_code} after retries",
+                transient=True,
+                retry_after=_retry_after(exc),
+            ) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise ModelError(f"model API unreachable after retries: {type(exc).__name__}",
-                             transient=True) from None
+            raise ModelError(
+                f"model API unreachable after retries: {type(exc).__name__}", transient=True
+            ) from None
         except openai.LengthFinishReasonError:
-            raise ModelError("the model's answer was cut off at the token limit",
-                             transient=False) from None
+            raise ModelError(
+                "the model's answer was cut off at the token limit", transient=False
+            ) from None
         except openai.APIStatusError as exc:
-            raise ModelError(f"model API refused the request ({exc.status_code}): "
-                             f"{_message(exc)}", transient=exc.status_code >= 500) from None
+            raise ModelError(
+                f"model API refused the request ({exc.status_code}): {_message(exc)}",
+                transient=exc.status_code >= 500,
+            ) from None
         except (ValidationError, ValueError) as exc:
-            raise ModelError(f"the model's answer did not match the review schema: "
-                             f"{str(exc)[:300]}", transient=True) from None
+            raise ModelError(
+                f"the model's answer did not match the review schema: {str(exc)[:300]}",
+                transient=True,
+            ) from None
         choice = completion.choices[0]
         if choice.message.refusal:
             raise ModelError(f"the model refused: {choice.message.refusal[:300]}", transient=False)
         if choice.message.parsed is None:
             raise ModelError("the model returned no answer", transient=True)
         usage = completion.usage
-        return ModelReply(answer=choice.message.parsed, model=completion.model or model,
-                          prompt_tokens=usage.prompt_tokens if usage else 0,
-                          completion_tokens=usage.completion_tokens if usage else 0)
+        return ModelReply(
+            answer=choice.message.parsed,
+            model=completion.model or model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

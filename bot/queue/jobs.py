@@ -35,16 +35,25 @@ class Delivery:
                 raise ValueError(f"{name} of {len(value)} characters")
         if self.received_at.utcoffset() is None:
             raise ValueError("received_at must be a timezone-aware datetime")
-        texts = [("delivery id", self.delivery_id), ("event", self.event),
-                 ("action", self.action or "")]
+        texts = [
+            ("delivery id", self.delivery_id),
+            ("event", self.event),
+            ("action", self.action or ""),
+        ]
         if self.request is not None:
             r = self.request
-            texts += [("repository", r.repo), ("head sha", r.head_sha),
-                      ("login", r.requested_by or "")]
+            texts += [
+                ("repository", r.repo),
+                ("head sha", r.head_sha),
+                ("login", r.requested_by or ""),
+            ]
             if len(r.repo) > 255 or len(r.head_sha) > 64 or len(r.requested_by or "") > 255:
                 raise ValueError("a field of the request is too long")
-            if not (abs(r.pr_number) < 2**31 and abs(r.installation_id) < 2**63
-                    and abs(r.comment_id or 0) < 2**63):  # the columns' integer widths
+            if not (
+                abs(r.pr_number) < 2**31
+                and abs(r.installation_id) < 2**63
+                and abs(r.comment_id or 0) < 2**63
+            ):  # the columns' integer widths
                 raise ValueError("a number of the request is out of range")
         for name, value in texts:
             if "\x00" in value or not _encodable(value):
@@ -80,7 +89,6 @@ class Job:
     created_at: datetime
     updated_at: datetime
     outcome: str | None
-
 
 
 def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
@@ -153,5 +161,3 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         updated_at=row["updated_at"],
         outcome=row["outcome"],
     )
-
-

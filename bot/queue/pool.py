@@ -27,8 +27,12 @@ class WorkerPool:
 
     def start(self) -> None:
         for worker in self.workers:
-            thread = threading.Thread(target=worker.run, args=(self.stop_event, self.wake_event),
-                                      name=worker.name, daemon=True)
+            thread = threading.Thread(
+                target=worker.run,
+                args=(self.stop_event, self.wake_event),
+                name=worker.name,
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
 

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.review.comment import failure_note
 from bot.github.repo import GitHubError
-from bot.queue.jobs import Job
 from bot.model.client import ModelError
-from bot.review.round import LeaseLost, Repos, Reviewer
+from bot.queue.jobs import Job
 from bot.queue.store import Store
+from bot.review.comment import failure_note
+from bot.review.round import LeaseLost, Repos, Reviewer
 
 log = logging.getLogger("beadle.worker")
 Clock = Callable[[], datetime]
@@ -47,9 +47,18 @@ class RetryPolicy:
 
 
 class Worker:
-    def __init__(self, *, store: Store, reviewer: Reviewer, github: Repos, name: str,
-                 policy: RetryPolicy = RetryPolicy(), lease: timedelta = timedelta(minutes=2),
-                 poll: float = 1.0, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        reviewer: Reviewer,
+        github: Repos,
+        name: str,
+        policy: RetryPolicy = RetryPolicy(),
+        lease: timedelta = timedelta(minutes=2),
+        poll: float = 1.0,
+        clock: Clock = utcnow,
+    ) -> None:
         self.store, self.reviewer, self.github, self.name = store, reviewer, github, name
         self.policy, self.lease, self.poll, self.clock = policy, lease, poll, clock
         self.current: Job | None = None
@@ -85,8 +94,9 @@ class Worker:
     def _heartbeat(self, job: Job, done: threading.Event, lost: threading.Event) -> None:
         while not done.wait(self.lease.total_seconds() / 3):
             try:
-                if not self.store.heartbeat(job.id, worker=self.name, lease=self.lease,
-                                            now=self.clock()):
+                if not self.store.heartbeat(
+                    job.id, worker=self.name, lease=self.lease, now=self.clock()
+                ):
                     log.warning("job %s: lease lost to another worker", job.id)
                     lost.set()
                     return
@@ -104,11 +114,21 @@ class Worker:
         except (ModelError, GitHubError) as exc:
             if exc.transient and job.attempts < self.policy.max_attempts:
                 delay = self.policy.delay(job.attempts, exc.retry_after, rng=self._rng)
-                log.warning("job %s %s attempt %s failed (%s); retry in %.0fs", job.id, where,
-                            job.attempts, exc, delay)
-                self.store.retry_later(job.id, worker=self.name, error=str(exc),
-                                       run_after=self.clock() + timedelta(seconds=delay),
-                                       now=self.clock())
+                log.warning(
+                    "job %s %s attempt %s failed (%s); retry in %.0fs",
+                    job.id,
+                    where,
+                    job.attempts,
+                    exc,
+                    delay,
+                )
+                self.store.retry_later(
+                    job.id,
+                    worker=self.name,
+                    error=str(exc),
+                    run_after=self.clock() + timedelta(seconds=delay),
+                    now=self.clock(),
+                )
                 return
             self._give_up(job, _reason(exc))
             return
@@ -122,13 +142,15 @@ class Worker:
     def _give_up(self, job: Job, reason: str) -> None:
         r = job.request
         self.store.bury(job.id, worker=self.name, error=reason, now=self.clock())
-        body = failure_note(reason=reason, head_sha=r.head_sha,
-                            attempts=job.attempts, retrying=False)
+        body = failure_note(
+            reason=reason, head_sha=r.head_sha, attempts=job.attempts, retrying=False
+        )
         try:
             self.github.repo(r.installation_id, r.repo).comment(r.pr_number, body)
         except Exception:
-            log.exception("job %s: could not post the failure note on %s#%s", job.id, r.repo,
-                          r.pr_number)
+            log.exception(
+                "job %s: could not post the failure note on %s#%s", job.id, r.repo, r.pr_number
+            )
 
 
 def _reason(exc: ModelError | GitHubError) -> str:

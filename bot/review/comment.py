@@ -16,8 +16,10 @@ from bot.review.sanitize import GITHUB_BODY_LIMIT, fit
 from bot.review.templates import render
 
 LABELS = {"critical": "Critical", "important": "Important", "minor": "Minor"}
-CUT_NOTE = ("> **Note:** this review was cut to fit GitHub's 65,536-character limit; "
-            "the inline comments and the check run carry the rest.")
+CUT_NOTE = (
+    "> **Note:** this review was cut to fit GitHub's 65,536-character limit; "
+    "the inline comments and the check run carry the rest."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +43,27 @@ class ReviewView:
 
 def review_body(view: ReviewView) -> str:
     a = view.answer
-    body = render("review_body.md.j2", round=view.round, issue_id=view.issue_id,
-                  issue_title=view.issue_title, summary=a.summary, notes=list(view.notes),
-                  earlier=list(view.checked.earlier), findings=list(view.checked.findings),
-                  strengths=a.strengths, requirements=a.requirements, omitted=group_omitted(view.omitted),
-                  truncated=list(view.truncated), assessment=a.assessment,
-                  blob_url=view.blob_url, base_sha=view.base_sha, head_sha=view.head_sha,
-                  model=view.model, prompt_tokens=view.prompt_tokens,
-                  completion_tokens=view.completion_tokens)
+    body = render(
+        "review_body.md.j2",
+        round=view.round,
+        issue_id=view.issue_id,
+        issue_title=view.issue_title,
+        summary=a.summary,
+        notes=list(view.notes),
+        earlier=list(view.checked.earlier),
+        findings=list(view.checked.findings),
+        strengths=a.strengths,
+        requirements=a.requirements,
+        omitted=group_omitted(view.omitted),
+        truncated=list(view.truncated),
+        assessment=a.assessment,
+        blob_url=view.blob_url,
+        base_sha=view.base_sha,
+        head_sha=view.head_sha,
+        model=view.model,
+        prompt_tokens=view.prompt_tokens,
+        completion_tokens=view.completion_tokens,
+    )
     return fit(body, tail=render_marker(marker_for(view)), note=CUT_NOTE)
 
 
@@ -60,19 +75,27 @@ class OmittedGroup:
 
 
 def group_omitted(omitted: Sequence[Omitted], *, listed: int = 30) -> list[OmittedGroup]:
-    """"Not reviewed", by reason: a 3,000-file PR must not push the findings past GitHub's
+    """ "Not reviewed", by reason: a 3,000-file PR must not push the findings past GitHub's
     size limit with a list of lockfiles."""
     by_reason: dict[str, list[str]] = {}
     for o in omitted:
         by_reason.setdefault(o.reason, []).append(o.path)
-    return [OmittedGroup(reason, paths[:listed], max(len(paths) - listed, 0))
-            for reason, paths in by_reason.items()]
+    return [
+        OmittedGroup(reason, paths[:listed], max(len(paths) - listed, 0))
+        for reason, paths in by_reason.items()
+    ]
 
 
 def marker_for(view: ReviewView) -> Marker:
-    return Marker(round=view.round, base=view.base_sha, head=view.head_sha, issue=view.issue_id,
-                  findings=view.checked.still_open, counters=view.checked.counters,
-                  job=view.job_key)
+    return Marker(
+        round=view.round,
+        base=view.base_sha,
+        head=view.head_sha,
+        issue=view.issue_id,
+        findings=view.checked.still_open,
+        counters=view.checked.counters,
+        job=view.job_key,
+    )
 
 
 def inline_comments(checked: Checked) -> list[dict[str, object]]:
@@ -82,8 +105,12 @@ def inline_comments(checked: Checked) -> list[dict[str, object]]:
         if p.line is None:
             continue
         body = render("inline_comment.md.j2", p=p, label=LABELS[p.finding.severity.value])
-        comment: dict[str, object] = {"path": p.finding.file, "line": p.line, "side": "RIGHT",
-                                      "body": body[: GITHUB_BODY_LIMIT - 1000]}
+        comment: dict[str, object] = {
+            "path": p.finding.file,
+            "line": p.line,
+            "side": "RIGHT",
+            "body": body[: GITHUB_BODY_LIMIT - 1000],
+        }
         if p.start_line is not None:
             comment |= {"start_line": p.start_line, "start_side": "RIGHT"}
         comments.append(comment)
@@ -91,5 +118,6 @@ def inline_comments(checked: Checked) -> list[dict[str, object]]:
 
 
 def failure_note(*, reason: str, head_sha: str, attempts: int, retrying: bool) -> str:
-    return render("failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts,
-                  retrying=retrying)
+    return render(
+        "failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts, retrying=retrying
+    )

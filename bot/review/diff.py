@@ -166,7 +166,7 @@ def _parse_section(lines: list[str]) -> FileDiff | None:
         if len(meta) != len(chunks):
             raise ValueError("hunk count mismatch")
         parsed = list(zip(meta, chunks, strict=True))
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         meta = _first_file(header)
         parsed = []
         for chunk in chunks:
@@ -181,7 +181,7 @@ def _parse_section(lines: list[str]) -> FileDiff | None:
 def _first_file(lines: list[str]) -> PatchedFile | None:
     try:
         patch_set = PatchSet(lines)
-    except Exception:  # noqa: BLE001 - as in _parse_section
+    except Exception:
         return None
     return patch_set[0] if patch_set else None
 

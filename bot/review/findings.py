@@ -50,9 +50,13 @@ class Checked:
     counters: dict[str, int]
 
 
-def check(answer: ReviewAnswer, files: Sequence[FileDiff], *,
-          earlier: Sequence[TrackedFinding] = (), counters: dict[str, int] | None = None
-          ) -> Checked:
+def check(
+    answer: ReviewAnswer,
+    files: Sequence[FileDiff],
+    *,
+    earlier: Sequence[TrackedFinding] = (),
+    counters: dict[str, int] | None = None,
+) -> Checked:
     by_path = {f.path: f for f in files}
     counters = dict(counters or {})
     placed = []
@@ -65,8 +69,12 @@ def check(answer: ReviewAnswer, files: Sequence[FileDiff], *,
         placed.append(_place(f"{letter}{counters[letter]}", finding, by_path.get(finding.file)))
     verdicts = _earlier(earlier, answer.earlier_findings)
     still_open = [v.finding for v in verdicts if v.status is None or v.status in STILL_OPEN]
-    still_open += [TrackedFinding(p.id, p.finding.severity.value, p.finding.title, p.finding.file,
-                                  p.finding.start_line) for p in placed]
+    still_open += [
+        TrackedFinding(
+            p.id, p.finding.severity.value, p.finding.title, p.finding.file, p.finding.start_line
+        )
+        for p in placed
+    ]
     return Checked(tuple(placed), tuple(verdicts), tuple(still_open), counters)
 
 
@@ -100,8 +108,13 @@ def _same_hunk(diff: FileDiff, start: int, end: int) -> bool:
     return any(h.new_start <= start and end < h.new_start + h.new_len for h in diff.hunks)
 
 
-def _earlier(earlier: Sequence[TrackedFinding], said: Sequence[EarlierFinding]
-             ) -> list[EarlierVerdict]:
+def _earlier(
+    earlier: Sequence[TrackedFinding], said: Sequence[EarlierFinding]
+) -> list[EarlierVerdict]:
     by_id = {e.id.strip().upper(): e for e in said}
-    return [EarlierVerdict(f, by_id[f.id].status, by_id[f.id].evidence) if f.id in by_id
-            else EarlierVerdict(f, None, "") for f in earlier]
+    return [
+        EarlierVerdict(f, by_id[f.id].status, by_id[f.id].evidence)
+        if f.id in by_id
+        else EarlierVerdict(f, None, "")
+        for f in earlier
+    ]

@@ -48,12 +48,17 @@ class Marker:
 
 
 def render_marker(m: Marker) -> str:
-    data = {"findings": [[f.id, f.severity, f.title[:MAX_TITLE], f.file[:300], f.line]
-                         for f in m.findings],
-            "counters": m.counters}
+    data = {
+        "findings": [
+            [f.id, f.severity, f.title[:MAX_TITLE], f.file[:300], f.line] for f in m.findings
+        ],
+        "counters": m.counters,
+    }
     packed = base64.urlsafe_b64encode(zlib.compress(json.dumps(data).encode(), 9)).decode()
-    return (f"<!-- beadle:review v=1 round={m.round} base={m.base} head={m.head} "
-            f"issue={m.issue or '-'} job={m.job or '-'} data={packed} -->")
+    return (
+        f"<!-- beadle:review v=1 round={m.round} base={m.base} head={m.head} "
+        f"issue={m.issue or '-'} job={m.job or '-'} data={packed} -->"
+    )
 
 
 def parse_marker(body: str) -> Marker | None:
@@ -79,8 +84,15 @@ def parse_marker(body: str) -> Marker | None:
             return None
     except (KeyError, ValueError):
         return None
-    return Marker(round=round_, base=base, head=head, issue=None if issue == "-" else issue,
-                  findings=findings, counters=counters, job=None if job == "-" else job)
+    return Marker(
+        round=round_,
+        base=base,
+        head=head,
+        issue=None if issue == "-" else issue,
+        findings=findings,
+        counters=counters,
+        job=None if job == "-" else job,
+    )
 
 
 def latest_marker(bodies: Iterable[str]) -> Marker | None:
@@ -111,13 +123,20 @@ def _decode(data: str) -> tuple[tuple[TrackedFinding, ...], dict[str, int]]:
         if not (isinstance(item, list) and len(item) == 5):
             raise ValueError("malformed finding in marker")
         ident, severity, title, file, line = item
-        if not (isinstance(ident, str) and _ID.match(ident) and severity in SEVERITIES
-                and isinstance(title, str) and isinstance(file, str)
-                and (line is None or (isinstance(line, int) and line > 0))):
+        if not (
+            isinstance(ident, str)
+            and _ID.match(ident)
+            and severity in SEVERITIES
+            and isinstance(title, str)
+            and isinstance(file, str)
+            and (line is None or (isinstance(line, int) and line > 0))
+        ):
             raise ValueError("malformed finding in marker")
         findings.append(TrackedFinding(ident, severity, title, file, line))
     counters = obj.get("counters") or {}
-    if not (isinstance(counters, dict)
-            and all(k in "CIM" and isinstance(v, int) for k, v in counters.items())):
+    if not (
+        isinstance(counters, dict)
+        and all(k in "CIM" and isinstance(v, int) for k, v in counters.items())
+    ):
         raise ValueError("malformed counters in marker")
     return tuple(findings), counters

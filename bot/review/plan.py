@@ -36,32 +36,60 @@ class Skip:
     reason: str
 
 
-def plan_round(*, mode: Mode, previous: Marker | None, pr_base: str, pr_head: str,
-               history: Callable[[str, str], History]) -> RoundPlan | Skip:
+def plan_round(
+    *,
+    mode: Mode,
+    previous: Marker | None,
+    pr_base: str,
+    pr_head: str,
+    history: Callable[[str, str], History],
+) -> RoundPlan | Skip:
     """`history(old, new)` tells how the branch moved from the head last reviewed to this one."""
     if previous is None or mode is Mode.FULL:
         return RoundPlan(round=1, base=pr_base, head=pr_head, whole_pr=True)
 
     def next_round(base: str, *, whole_pr: bool, note: str | None = None) -> RoundPlan:
-        return RoundPlan(round=previous.round + 1, base=base, head=pr_head, whole_pr=whole_pr,
-                         earlier=previous.findings, counters=dict(previous.counters),
-                         range_note=note, previous_head=previous.head)
+        return RoundPlan(
+            round=previous.round + 1,
+            base=base,
+            head=pr_head,
+            whole_pr=whole_pr,
+            earlier=previous.findings,
+            counters=dict(previous.counters),
+            range_note=note,
+            previous_head=previous.head,
+        )
 
     if previous.head == pr_head:
         if mode is Mode.AUTO:
             return Skip(f"head {pr_head[:12]} was already reviewed in round {previous.round}")
-        return next_round(pr_base, whole_pr=True, note=(
-            f"`/review` asked again for {pr_head[:12]}, which round {previous.round} already "
-            f"reviewed: the whole pull request is reviewed again."))
+        return next_round(
+            pr_base,
+            whole_pr=True,
+            note=(
+                f"`/review` asked again for {pr_head[:12]}, which round {previous.round} already "
+                f"reviewed: the whole pull request is reviewed again."
+            ),
+        )
     moved = history(previous.head, pr_head)
     if moved == "linear":
         return next_round(previous.head, whole_pr=False)
     if moved == "merged":
-        return next_round(pr_base, whole_pr=True, note=(
-            f"the base branch was merged into this branch since round {previous.round} "
-            f"({previous.head[:12]}), so this round reviews the whole pull request rather than "
-            f"the base branch's changes."))
-    return next_round(pr_base, whole_pr=True, note=(
-        f"the head reviewed in round {previous.round} ({previous.head[:12]}) is no longer in "
-        f"this branch's history (force push or rebase), so this round reviews the whole pull "
-        f"request again."))
+        return next_round(
+            pr_base,
+            whole_pr=True,
+            note=(
+                f"the base branch was merged into this branch since round {previous.round} "
+                f"({previous.head[:12]}), so this round reviews the whole pull request rather than "
+                f"the base branch's changes."
+            ),
+        )
+    return next_round(
+        pr_base,
+        whole_pr=True,
+        note=(
+            f"the head reviewed in round {previous.round} ({previous.head[:12]}) is no longer in "
+            f"this branch's history (force push or rebase), so this round reviews the whole pull "
+            f"request again."
+        ),
+    )

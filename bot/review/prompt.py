@@ -54,9 +54,21 @@ class Prompt:
 def render_prompt(p: PromptInput) -> Prompt:
     return Prompt(
         system=render("system.j2"),
-        user=render("review.j2", round=p.round, pr_title=p.pr_title, pr_body=p.pr_body,
-                    base_sha=p.base_sha, head_sha=p.head_sha, diff=p.diff, issue=p.issue,
-                    issue_note=p.issue_note, range_note=p.range_note, omitted=list(p.omitted),
-                    documents=list(p.documents), earlier=list(p.earlier),
-                    extra_instructions=p.extra_instructions, previous_head=p.previous_head),
+        user=render(
+            "review.j2",
+            round=p.round,
+            pr_title=p.pr_title,
+            pr_body=p.pr_body,
+            base_sha=p.base_sha,
+            head_sha=p.head_sha,
+            diff=p.diff,
+            issue=p.issue,
+            issue_note=p.issue_note,
+            range_note=p.range_note,
+            omitted=list(p.omitted),
+            documents=list(p.documents),
+            earlier=list(p.earlier),
+            extra_instructions=p.extra_instructions,
+            previous_head=p.previous_head,
+        ),
     )

@@ -67,5 +67,6 @@ def parse_config(text: str | None) -> LoadedConfig:
 
 
 def _invalid(problem: str) -> LoadedConfig:
-    return LoadedConfig(RepoConfig(),
-                        f"`{PATH}` was ignored and the defaults used, because {problem}.")
+    return LoadedConfig(
+        RepoConfig(), f"`{PATH}` was ignored and the defaults used, because {problem}."
+    )

@@ -18,7 +18,9 @@ _MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
 
 def _prose(text: str) -> str:
     text = html.escape(text, quote=False)
-    return _MENTION.sub("@\u200b", text)  # a zero-width space: "@ user" looks the same, pings no one
+    return _MENTION.sub(
+        "@\u200b", text
+    )  # a zero-width space: "@ user" looks the same, pings no one
 
 
 def safe(text: str | None) -> str:

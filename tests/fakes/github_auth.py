@@ -80,7 +80,7 @@ class Auth:
         if str(claims["iss"]) not in issuers:
             return "'Issuer' claim ('iss') must be an Integer"
         if not isinstance(claims["exp"], (int, float)) or claims["exp"] <= now:
-            return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
+            return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"  # noqa: E501 (GitHub's own words)
         if claims["exp"] > now + _MAX_JWT_LIFETIME + _CLOCK_SLACK:
             return "'Expiration time' claim ('exp') is too far in the future"
         if not isinstance(claims["iat"], (int, float)) or claims["iat"] > now + _CLOCK_SLACK:

@@ -52,13 +52,20 @@ def reviewer_answer(prompt: str) -> dict[str, Any]:
         findings.append(_finding("important", "Missing input validation", path, line))
         path, line = lines[-1]
         findings.append(_finding("minor", "Name could be clearer", path, line))
-    earlier = [{"id": ident, "status": "fixed", "evidence": "changed in this push"}
-               for ident in _EARLIER.findall(prompt)]
+    earlier = [
+        {"id": ident, "status": "fixed", "evidence": "changed in this push"}
+        for ident in _EARLIER.findall(prompt)
+    ]
     return {
         "findings": findings,
         "strengths": ["Small, focused change", "Tests exercise the behaviour @someone asked for"],
-        "requirements": [{"requirement": "Implements the issue", "status": "met",
-                          "evidence": f"{lines[0][0]}:{lines[0][1]}" if lines else "n/a"}],
+        "requirements": [
+            {
+                "requirement": "Implements the issue",
+                "status": "met",
+                "evidence": f"{lines[0][0]}:{lines[0][1]}" if lines else "n/a",
+            }
+        ],
         "earlier_findings": earlier,
         "assessment": {"ready_to_merge": "with_fixes", "reasoning": "Fix the important finding."},
         "summary": "The change does what the issue asks, with one gap in validation.",
@@ -66,9 +73,16 @@ def reviewer_answer(prompt: str) -> dict[str, Any]:
 
 
 def _finding(severity: str, title: str, path: str, line: int) -> dict[str, Any]:
-    return {"severity": severity, "title": title, "file": path, "start_line": line,
-            "end_line": line, "problem": f"{title} at line {line}.", "impact": "It may break.",
-            "fix": "Validate the input <b>first</b>."}
+    return {
+        "severity": severity,
+        "title": title,
+        "file": path,
+        "start_line": line,
+        "end_line": line,
+        "problem": f"{title} at line {line}.",
+        "impact": "It may break.",
+        "fix": "Validate the input <b>first</b>.",
+    }
 
 
 class FakeModel:
@@ -78,8 +92,9 @@ class FakeModel:
         self.requests: list[dict[str, Any]] = []
         self._script: list[tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
-        self._server = LoopbackServer(Starlette(routes=[
-            Route("/v1/chat/completions", self._completions, methods=["POST"])]))
+        self._server = LoopbackServer(
+            Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
+        )
         self.base_url = f"{self._server.url}/v1"
 
     def __enter__(self) -> FakeModel:
@@ -106,8 +121,11 @@ class FakeModel:
             scripted = self._script.pop(0) if self._script else None
         if scripted is not None:
             status, headers = scripted
-            return JSONResponse({"error": {"message": f"scripted {status}", "type": "server_error"}},
-                                status_code=status, headers=headers)
+            return JSONResponse(
+                {"error": {"message": f"scripted {status}", "type": "server_error"}},
+                status_code=status,
+                headers=headers,
+            )
         body["started"] = time.monotonic()
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -115,11 +133,23 @@ class FakeModel:
         content = json.dumps(self.answer(prompt))
         body["answered"] = True
         body["ended"] = time.monotonic()
-        return JSONResponse({
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
-            "created": int(time.time()), "model": body.get("model", "fake-model"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content, "refusal": None}}],
-            "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(content) // 4,
-                      "total_tokens": (len(prompt) + len(content)) // 4},
-        })
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake-model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt) // 4,
+                    "completion_tokens": len(content) // 4,
+                    "total_tokens": (len(prompt) + len(content)) // 4,
+                },
+            }
+        )
