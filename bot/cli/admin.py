@@ -1,0 +1,52 @@
+"""`beadle jobs` and `beadle redeliver`: what the queue holds, and webhooks GitHub failed to deliver."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.queue.worker import utcnow
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def register(sub: Any) -> None:
+    jobs = sub.add_parser("jobs", help="list recent review jobs")
+    jobs.add_argument("--limit", type=int, default=30)
+    jobs.set_defaults(run=_jobs, needs_runtime=True)
+    again = sub.add_parser("redeliver", help="redeliver failed deliveries Beadle never recorded")
+    again.add_argument("--since", default="24h", type=duration, help="e.g. 30m, 24h, 3d")
+    again.set_defaults(run=_redeliver, needs_runtime=True)
+
+
+def duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and a unit: 30m, 24h, 3d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
+
+def _jobs(runtime: Runtime, args: argparse.Namespace) -> int:
+    print(f"{'id':>6}  {'state':8} {'tries':>5}  {'pull request':32} {'head':12}  last error")
+    for job in runtime.store.recent_jobs(args.limit):
+        r = job.request
+        error = (job.last_error or "").replace("\n", " ")[:80]
+        print(
+            f"{job.id:>6}  {job.state.value:8} {job.attempts:>5}  "
+            f"{r.repo + '#' + str(r.pr_number):32} {r.head_sha[:12]:12}  {error}"
+        )
+    return 0
+
+
+def _redeliver(runtime: Runtime, args: argparse.Namespace) -> int:
+    from bot.github.redeliver import redeliver_missed
+
+    done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)
+    for attempt in done:
+        print(f"redelivered {attempt.get('guid')} ({attempt.get('event')}.{attempt.get('action')})")
+    print(f"{len(done)} deliveries redelivered")
+    return 0
