@@ -1,0 +1,222 @@
+"""A read-only chunk store over the live table files of one or more manifests.
+
+Rule from Dolt's `go/store/nbs/generational_chunk_store.go`: a local store keeps a newer
+generation (`manifest`) and an older one (`oldgen/manifest`); a chunk may be in either, and the
+root is the newer manifest's. A store pushed to git has only the first.
+
+Every chunk handed out has been checked against its address. A chunk that no readable file holds
+raises ChunkNotFound naming the files whose index could not be read; a chunk found in an index
+whose data blob cannot be fetched raises that MissingBlob. Decoded indexes are kept per process,
+keyed by the git blob ids they were read from, so a second reader of unchanged data parses none.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .. import address
+from ..errors import ChunkNotFound, CorruptData, DoltReadError, MissingBlob, UnsupportedFormat
+from ..files import DoltFiles, Entry
+from . import archive, compress, manifest, table
+from .layout import StoredObject, TableFile, find_table_file
+
+JOURNAL_NAME = "v" * 32  # go/store/nbs/journal.go chunkJournalName
+GENERATIONS = ("", "oldgen/")
+
+_Index = table.TableIndex | archive.ArchiveIndex
+
+
+class _LRU:
+    """A small thread-safe LRU of decoded things, bounded by a byte estimate."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.items: OrderedDict[object, tuple[object, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: object) -> object | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None:
+                return None
+            self.items.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: object, value: object, size: int) -> None:
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = (value, size)
+            self.size += size
+            while self.size > self.limit and len(self.items) > 1:
+                _, (_, old) = self.items.popitem(last=False)
+                self.size -= old
+
+
+_INDEXES = _LRU(256 << 20)  # shared by every store in the process: keyed by blob ids
+
+
+@dataclass
+class _Live:
+    file: TableFile
+    index: _Index | None = None
+    error: DoltReadError | None = None
+
+
+class ChunkStore:
+    """Chunks by address across the live files; `root` is the newest manifest's root chunk."""
+
+    def __init__(self, files: DoltFiles, blob_memory: int = 256 << 20) -> None:
+        self.files = files
+        entries = files.entries()
+        self._blobs = _LRU(blob_memory)
+        self._chunks = _LRU(64 << 20)
+        self._dicts: dict[tuple[str, int], compress.Dictionary] = {}
+        self._lock = threading.Lock()
+        self.manifests: dict[str, manifest.Manifest] = {}
+        self._live: list[_Live] = []
+        for gen in GENERATIONS:
+            if gen + "manifest" not in entries:
+                continue
+            where = f"{gen}manifest"
+            parsed = manifest.parse(self._fetch(where, entries[where]), where)
+            self.manifests[gen] = parsed
+            for spec in parsed.specs:
+                if spec.name == JOURNAL_NAME:
+                    raise UnsupportedFormat(
+                        f"{where} names a chunk journal, which this reader does not read"
+                    )
+                found = find_table_file(entries, gen, spec.name)
+                if found is None:
+                    self._live.append(
+                        _Live(
+                            TableFile(gen + spec.name, False, None, None, None),
+                            error=MissingBlob(
+                                gen + spec.name,
+                                None,
+                                "the manifest names it but the tree has no such file",
+                            ),
+                        )
+                    )
+                else:
+                    self._live.append(_Live(found))
+        if "" not in self.manifests:
+            raise MissingBlob("manifest", None, "the store has no manifest")
+        self.root = self.manifests[""].root
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def _fetch(self, path: str, entry: Entry) -> bytes:
+        cached = self._blobs.get(entry.blob)
+        if isinstance(cached, bytes):
+            return cached
+        data = self.files.read(path)
+        self._blobs.put(entry.blob, data, len(data))
+        return data
+
+    def _load_index(self, live: _Live) -> _Index | None:
+        if live.index is not None or live.error is not None:
+            return live.index
+        tf = live.file
+        parse = archive.parse_index if tf.archive else table.parse_index
+        sources = [obj for obj in (tf.tail, tf.whole) if obj is not None]
+        first_error: DoltReadError | None = None
+        for obj in sources:
+            key = ("archive" if tf.archive else "table", obj.blob_ids)
+            cached = _INDEXES.get(key)
+            if cached is not None:
+                live.index = cached  # type: ignore[assignment]
+                return live.index
+            try:
+                tail = self._read_tail(obj, tf.archive)
+                index = parse(tail, obj.key)
+            except DoltReadError as exc:
+                first_error = first_error or exc
+                continue
+            _INDEXES.put(key, index, len(tail))
+            live.index = index
+            return index
+        live.error = first_error or MissingBlob(tf.key, None, "the tree has no index for it")
+        return None
+
+    def _read_tail(self, obj: StoredObject, is_archive: bool) -> bytes:
+        """The end of `obj` holding index and footer: all of a one-blob object, else the parts
+        that hold it (footer first, then the index it sizes)."""
+        if len(obj.parts) == 1:
+            return obj.read_all(self._fetch)
+        size = obj.size
+        if size is None:
+            raise MissingBlob(obj.key, None, "the sizes of its parts are unknown")
+        footer_size = archive.FOOTER_SIZE if is_archive else table.FOOTER_SIZE
+        end = obj.read_range(max(size - footer_size, 0), min(footer_size, size), self._fetch)
+        if is_archive:
+            need = archive.parse_footer(end, obj.key).tail_size
+        else:
+            need = table.index_size(table.footer_count(end, obj.key))
+        if need > size:
+            raise CorruptData(f"{obj.key} is smaller than the index its footer describes")
+        return obj.read_range(size - need, need, self._fetch)
+
+    # -- chunks -----------------------------------------------------------------------------
+
+    def get(self, addr: bytes, what: str = "chunk") -> bytes:
+        """The uncompressed bytes of the chunk at `addr`, checked against it."""
+        cached = self._chunks.get(addr)
+        if isinstance(cached, bytes):
+            return cached
+        unreadable: list[DoltReadError] = []
+        for live in self._live:
+            index = self._load_index(live)
+            if index is None:
+                if live.error is not None:
+                    unreadable.append(live.error)
+                continue
+            if isinstance(index, table.TableIndex):
+                rng = index.locate(addr)
+                if rng is None:
+                    continue
+                data = self._data(live.file).read_range(rng[0], rng[1], self._fetch)
+                chunk = table.decode_record(addr, data, live.file.key)
+            else:
+                loc = index.locate(addr)
+                if loc is None:
+                    continue
+                source = self._data(live.file)
+                dictionary = self._dictionary(live.file, source, loc)
+                data = source.read_range(loc.data[0], loc.data[1], self._fetch)
+                chunk = archive.decode_chunk(addr, data, dictionary, live.file.key)
+            self._chunks.put(addr, chunk, len(chunk))
+            return chunk
+        raise ChunkNotFound(address.encode(addr), what, tuple(unreadable))
+
+    def _data(self, tf: TableFile) -> StoredObject:
+        if tf.data is None:
+            raise MissingBlob(tf.key, None, "the tree holds only its index, not its chunk data")
+        return tf.data
+
+    def _dictionary(
+        self, tf: TableFile, source: StoredObject, loc: archive.Location
+    ) -> compress.Dictionary | None:
+        if loc.dictionary is None:
+            return None
+        key = (tf.name, loc.dictionary_id)
+        with self._lock:
+            found = self._dicts.get(key)
+        if found is None:
+            raw = source.read_range(loc.dictionary[0], loc.dictionary[1], self._fetch)
+            found = compress.zstd_dictionary(raw, f"dictionary {loc.dictionary_id} of {tf.key}")
+            with self._lock:
+                self._dicts[key] = found
+        return found
+
+    def table_files(self) -> Mapping[str, str]:
+        """Each live file's key and whether its index could be read (for diagnostics)."""
+        out: dict[str, str] = {}
+        for live in self._live:
+            self._load_index(live)
+            out[live.file.key] = "readable" if live.index is not None else str(live.error)
+        return out
