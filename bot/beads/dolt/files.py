@@ -71,6 +71,7 @@ class CountingFiles:
 
     def __init__(self, inner: DoltFiles) -> None:
         self.inner = inner
+        self.commit = getattr(inner, "commit", None)
         self.reads = 0
         self.bytes = 0
         self.paths: list[str] = []

@@ -9,6 +9,7 @@ still read, or the lookup raises. Nothing is guessed: unknown formats raise.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,14 +78,14 @@ class BeadsDolt:
         unreadable: dict[str, DoltReadError] = {}
         fields = _resolved(issues, row, unreadable, "")
         out = shape.issue_fields({k: shape.plain(k, v) for k, v in fields.items()})
-        loaders: tuple[tuple[str, Callable[[str], list[object]]], ...] = (
+        loaders: tuple[tuple[str, Loader], ...] = (
             ("labels", self._labels),
             ("dependencies", self._dependencies),
             ("comments", self._comments),
         )
         for name, load in loaders:
             try:
-                found = load(issue_id)
+                found = load(issue_id, unreadable)
             except DoltReadError as exc:
                 unreadable[name] = exc
                 continue
@@ -103,34 +104,47 @@ class BeadsDolt:
             self._grouped[table] = grouped
         return self._grouped[table].get(issue_id, [])
 
-    def _labels(self, issue_id: str) -> list[object]:
+    def _labels(self, issue_id: str, unreadable: dict[str, DoltReadError]) -> list[object]:
         return [
-            str(label)
-            for label in sorted(str(r["label"]) for r in self._rows_of("labels", issue_id))
+            label for label in sorted(str(r["label"]) for r in self._rows_of("labels", issue_id))
         ]
 
-    def _dependencies(self, issue_id: str) -> list[object]:
+    def _dependencies(self, issue_id: str, unreadable: dict[str, DoltReadError]) -> list[object]:
+        """Dependencies; an unreadable optional column (metadata) is left out of each and
+        named once in `unreadable` as dependencies.<column>."""
         table = self.db.table("dependencies")
         out: list[object] = []
         for row in self._rows_of("dependencies", issue_id):
             errors: dict[str, DoltReadError] = {}
-            resolved = _resolved(table, row, errors, "a dependency's ")
-            if errors:
-                raise next(iter(errors.values()))
+            resolved = _resolved(table, row, errors, "")
+            for column, exc in errors.items():
+                if column in shape.DEPENDENCY_REQUIRED:
+                    raise exc
+                unreadable.setdefault(f"dependencies.{column}", exc)
             out.append(shape.dependency(resolved))
         return out
 
-    def _comments(self, issue_id: str) -> list[object]:
+    def _comments(self, issue_id: str, unreadable: dict[str, DoltReadError]) -> list[object]:
+        """Comments, oldest first; one unreadable comment makes the list unreadable."""
         table = self.db.table("comments")
-        found: list[dict[str, object]] = []
+        rows: list[dict[str, Value]] = []
         for row in self._rows_of("comments", issue_id):
             errors: dict[str, DoltReadError] = {}
-            resolved = _resolved(table, row, errors, "a comment's ")
+            rows.append(_resolved(table, row, errors, ""))
             if errors:
                 raise next(iter(errors.values()))
-            found.append(shape.comment({k: shape.plain(k, v) for k, v in resolved.items()}))
-        found.sort(key=lambda c: (str(c.get("created_at") or ""), str(c.get("id") or "")))
-        return list(found)
+        rows.sort(key=lambda r: (_sort_time(r.get("created_at")), str(r.get("id") or "")))
+        return [shape.comment({k: shape.plain(k, v) for k, v in r.items()}) for r in rows]
+
+
+Loader = Callable[[str, dict[str, DoltReadError]], list[object]]
+
+
+def _sort_time(value: Value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else _NEVER
+
+
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def _resolved(

@@ -19,6 +19,16 @@ from .rows.values import JSONDoc, Value, iso8601
 
 BOOL_FIELDS = frozenset({"ephemeral", "pinned", "is_template", "no_history", "is_blocked"})
 ALWAYS = frozenset({"id", "title", "priority"})
+DEPENDENCY_REQUIRED = frozenset(
+    {
+        "issue_id",
+        "depends_on_id",
+        "type",
+        "depends_on_issue_id",
+        "depends_on_wisp_id",
+        "depends_on_external",
+    }
+)
 TARGET_COLUMNS = ("depends_on_issue_id", "depends_on_wisp_id", "depends_on_external")
 
 

@@ -123,6 +123,13 @@ class ArchiveIndex:
             i += 1
         return None
 
+    def addresses(self) -> list[bytes]:
+        """Every chunk address in the archive, in index order."""
+        return [
+            self.prefixes[i].to_bytes(8, "big") + self.suffixes[i * 12 : i * 12 + 12]
+            for i in range(self.footer.chunk_count)
+        ]
+
     @property
     def data_size(self) -> int:
         return int(self.span_ends[-1])

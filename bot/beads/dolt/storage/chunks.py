@@ -94,7 +94,7 @@ class ChunkStore:
                 if found is None:
                     self._live.append(
                         _Live(
-                            TableFile(gen + spec.name, False, None, None, None),
+                            TableFile(spec.name, gen + spec.name, False, None, None, None),
                             error=MissingBlob(
                                 gen + spec.name,
                                 None,
@@ -179,39 +179,55 @@ class ChunkStore:
                 rng = index.locate(addr)
                 if rng is None:
                     continue
-                data = self._data(live.file).read_range(rng[0], rng[1], self._fetch)
+                data = self._read_data(live.file, rng)
                 chunk = table.decode_record(addr, data, live.file.key)
             else:
                 loc = index.locate(addr)
                 if loc is None:
                     continue
-                source = self._data(live.file)
-                dictionary = self._dictionary(live.file, source, loc)
-                data = source.read_range(loc.data[0], loc.data[1], self._fetch)
+                dictionary = self._dictionary(live.file, loc)
+                data = self._read_data(live.file, loc.data)
                 chunk = archive.decode_chunk(addr, data, dictionary, live.file.key)
             self._chunks.put(addr, chunk, len(chunk))
             return chunk
         raise ChunkNotFound(address.encode(addr), what, tuple(unreadable))
 
-    def _data(self, tf: TableFile) -> StoredObject:
-        if tf.data is None:
+    def _read_data(self, tf: TableFile, span: tuple[int, int]) -> bytes:
+        """Bytes of the chunk records: from the whole file, or else from `X.records` (the same
+        bytes, written before the two were joined, `nbs/bs_persister.go`)."""
+        sources = [obj for obj in (tf.whole, tf.records) if obj is not None]
+        if not sources:
             raise MissingBlob(tf.key, None, "the tree holds only its index, not its chunk data")
-        return tf.data
+        first: MissingBlob | None = None
+        for obj in sources:
+            try:
+                return obj.read_range(span[0], span[1], self._fetch)
+            except MissingBlob as exc:
+                first = first or exc
+        assert first is not None
+        raise first
 
-    def _dictionary(
-        self, tf: TableFile, source: StoredObject, loc: archive.Location
-    ) -> compress.Dictionary | None:
+    def _dictionary(self, tf: TableFile, loc: archive.Location) -> compress.Dictionary | None:
         if loc.dictionary is None:
             return None
         key = (tf.name, loc.dictionary_id)
         with self._lock:
             found = self._dicts.get(key)
         if found is None:
-            raw = source.read_range(loc.dictionary[0], loc.dictionary[1], self._fetch)
+            raw = self._read_data(tf, loc.dictionary)
             found = compress.zstd_dictionary(raw, f"dictionary {loc.dictionary_id} of {tf.key}")
             with self._lock:
                 self._dicts[key] = found
         return found
+
+    def addresses(self) -> list[bytes]:
+        """Every chunk address the readable live files index (for checks like `dolt fsck`)."""
+        out: list[bytes] = []
+        for live in self._live:
+            index = self._load_index(live)
+            if index is not None:
+                out.extend(index.addresses())
+        return out
 
     def table_files(self) -> Mapping[str, str]:
         """Each live file's key and whether its index could be read (for diagnostics)."""

@@ -94,19 +94,11 @@ class TableFile:
     """A live table file's stored objects: the whole file, its tail, its records (any may lack)."""
 
     name: str  # the address-name from the manifest
+    key: str  # the storage key: `X` or `X.darc`, with the generation's folder
     archive: bool
     whole: StoredObject | None
     tail: StoredObject | None
     records: StoredObject | None
-
-    @property
-    def key(self) -> str:
-        return self.whole.key if self.whole else (self.tail.key if self.tail else self.name)
-
-    @property
-    def data(self) -> StoredObject | None:
-        """Where chunk bytes are read from: the whole file, else its records (a prefix of it)."""
-        return self.whole or self.records
 
 
 def find_table_file(entries: Mapping[str, Entry], prefix: str, name: str) -> TableFile | None:
@@ -117,5 +109,5 @@ def find_table_file(entries: Mapping[str, Entry], prefix: str, name: str) -> Tab
         tail = find_object(entries, base + ".tail")
         records = find_object(entries, base + ".records")
         if whole or tail or records:
-            return TableFile(name, archive, whole, tail, records)
+            return TableFile(name, base, archive, whole, tail, records)
     return None

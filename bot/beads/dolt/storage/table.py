@@ -75,6 +75,14 @@ class TableIndex:
             i += 1
         return None
 
+    def addresses(self) -> list[bytes]:
+        """Every chunk address in the file, in index order."""
+        return [
+            self.prefixes[i].to_bytes(8, "big")
+            + self.suffixes[self.ordinals[i] * 12 : self.ordinals[i] * 12 + 12]
+            for i in range(self.count)
+        ]
+
     @property
     def records_size(self) -> int:
         return self.ends[-1] if self.ends else 0
