@@ -128,8 +128,6 @@ def test_excluded_categories_with_reasons() -> None:
         Omitted("static/app.min.js", "minified file"),
         Omitted("logo.png", "binary file"),
     )
-    everything = pack(files, budget_tokens=10_000, include_excluded=True)
-    assert everything.files == tuple(files) and everything.omitted == ()
 
 
 def test_ignore_globs() -> None:
@@ -269,13 +267,12 @@ PATHS = st.sampled_from(
     ),
     budget=st.integers(0, 600),
     ignore=st.lists(st.sampled_from(["*.md", "tests/**", "bot/", "*.py", "[", "**"]), max_size=2),
-    include_excluded=st.booleans(),
 )
 def test_every_file_is_accounted_for(
-    specs: list[tuple[str, int, int]], budget: int, ignore: list[str], include_excluded: bool
+    specs: list[tuple[str, int, int]], budget: int, ignore: list[str]
 ) -> None:
     files = [file(path, hunks, lines) for path, hunks, lines in specs]
-    packed = pack(files, budget_tokens=budget, ignore=ignore, include_excluded=include_excluded)
+    packed = pack(files, budget_tokens=budget, ignore=ignore)
     assert len(packed.files) + len(packed.omitted) == len(files)
     assert sorted([f.path for f in packed.files] + [o.path for o in packed.omitted]) == sorted(
         f.path for f in files

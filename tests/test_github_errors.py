@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.github.repo import GitHubError, rate_limit_wait
+from bot.errors import Transient
+from bot.github.errors import github_error, rate_limit_wait
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,8 @@ from bot.github.repo import GitHubError, rate_limit_wait
     ],
 )
 def test_transient_failures(status, limited, transient):
-    assert GitHubError("x", status=status, rate_limited=limited).transient is transient
+    error = github_error("x", status=status, rate_limited=limited)
+    assert isinstance(error, Transient) is transient
 
 
 def test_retry_after_wins():

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from github.GithubException import GithubException
 from github.GithubRetry import GithubRetry
 
-from bot.github.repo import GitHubError, RepoClient
+from bot.github.errors import github_error
+from bot.github.rest import RestRepo
 
 
 class _SharedInstallationAuth(github.Auth.AppInstallationAuth):
@@ -83,8 +84,8 @@ class GitHubApp:
     def __repr__(self) -> str:
         return f"GitHubApp(app_id={self._auth.app_id!r}, base_url={self._base_url!r})"
 
-    def repo(self, installation_id: int, full_name: str) -> RepoClient:
-        return RepoClient(self._client(installation_id), full_name, bot_login=self.bot_login)
+    def repo(self, installation_id: int, full_name: str) -> RestRepo:
+        return RestRepo(self._client(installation_id), full_name, bot_login=self.bot_login)
 
     def _client(self, installation_id: int) -> github.Github:
         with self._lock:
@@ -110,9 +111,9 @@ class GitHubApp:
             try:
                 slug = self._integration.get_app().slug
             except GithubException as exc:
-                raise GitHubError(f"GET /app answered {exc.status}", status=exc.status) from None
+                raise github_error(f"GET /app answered {exc.status}", status=exc.status) from None
             except requests.RequestException as exc:
-                raise GitHubError(f"GET /app: {type(exc).__name__}", status=None) from None
+                raise github_error(f"GET /app: {type(exc).__name__}", status=None) from None
             self._bot_login = f"{slug}[bot]"
         return self._bot_login
 

@@ -13,14 +13,25 @@ from typing import Protocol
 import openai
 from pydantic import ValidationError
 
+from bot.errors import Transient
 from bot.model.answer import ReviewAnswer
 
 
 class ModelError(Exception):
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None):
+    """The model could not give a review: refused, cut off, or an answer outside the schema."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.transient = transient  # worth another attempt later
         self.retry_after = retry_after
+
+
+class TransientModelError(ModelError, Transient):
+    """Rate limits, 5xx, timeouts, an answer that did not parse: worth another attempt later."""
+
+
+def model_error(message: str, *, transient: bool, retry_after: float | None = None) -> ModelError:
+    kind = TransientModelError if transient else ModelError
+    return kind(message, retry_after=retry_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,34 +69,34 @@ class OpenAIReviewer:
                 max_completion_tokens=max_tokens,
             )
         except (openai.RateLimitError, openai.InternalServerError) as exc:
-            raise ModelError(
+            raise model_error(
                 f"model API answered {exc.status_code} after retries",
                 transient=True,
                 retry_after=_retry_after(exc),
             ) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise ModelError(
+            raise model_error(
                 f"model API unreachable after retries: {type(exc).__name__}", transient=True
             ) from None
         except openai.LengthFinishReasonError:
-            raise ModelError(
+            raise model_error(
                 "the model's answer was cut off at the token limit", transient=False
             ) from None
         except openai.APIStatusError as exc:
-            raise ModelError(
+            raise model_error(
                 f"model API refused the request ({exc.status_code}): {_message(exc)}",
                 transient=exc.status_code >= 500,
             ) from None
         except (ValidationError, ValueError) as exc:
-            raise ModelError(
+            raise model_error(
                 f"the model's answer did not match the review schema: {str(exc)[:300]}",
                 transient=True,
             ) from None
         choice = completion.choices[0]
         if choice.message.refusal:
-            raise ModelError(f"the model refused: {choice.message.refusal[:300]}", transient=False)
+            raise model_error(f"the model refused: {choice.message.refusal[:300]}", transient=False)
         if choice.message.parsed is None:
-            raise ModelError("the model returned no answer", transient=True)
+            raise model_error("the model returned no answer", transient=True)
         usage = completion.usage
         return ModelReply(
             answer=choice.message.parsed,

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.github.repo import GitHubError
+from bot.errors import Transient
+from bot.github.client import Installations
+from bot.github.errors import GitHubError
 from bot.model.client import ModelError
 from bot.queue.jobs import Job
 from bot.queue.store import Store
 from bot.review.comment import failure_note
-from bot.review.round import LeaseLost, Repos, Reviewer
+from bot.review.round import LeaseLost, Reviewer
 
 log = logging.getLogger("beadle.worker")
 Clock = Callable[[], datetime]
@@ -52,7 +54,7 @@ class Worker:
         *,
         store: Store,
         reviewer: Reviewer,
-        github: Repos,
+        github: Installations,
         name: str,
         policy: RetryPolicy = RetryPolicy(),
         lease: timedelta = timedelta(minutes=2),
@@ -112,7 +114,7 @@ class Worker:
             log.warning("job %s %s: %s", job.id, where, exc)
             return
         except (ModelError, GitHubError) as exc:
-            if exc.transient and job.attempts < self.policy.max_attempts:
+            if isinstance(exc, Transient) and job.attempts < self.policy.max_attempts:
                 delay = self.policy.delay(job.attempts, exc.retry_after, rng=self._rng)
                 log.warning(
                     "job %s %s attempt %s failed (%s); retry in %.0fs",
@@ -142,9 +144,7 @@ class Worker:
     def _give_up(self, job: Job, reason: str) -> None:
         r = job.request
         self.store.bury(job.id, worker=self.name, error=reason, now=self.clock())
-        body = failure_note(
-            reason=reason, head_sha=r.head_sha, attempts=job.attempts, retrying=False
-        )
+        body = failure_note(reason=reason, head_sha=r.head_sha, attempts=job.attempts)
         try:
             self.github.repo(r.installation_id, r.repo).comment(r.pr_number, body)
         except Exception:

@@ -200,18 +200,17 @@ def pack(
     *,
     budget_tokens: int,
     ignore: Sequence[str] = (),
-    include_excluded: bool = False,
 ) -> PackedDiff:
     """Choose what of the diff the model sees within `budget_tokens`.
 
     Left out first: files matching an `ignore` glob (see `_glob`), then lockfile / generated /
-    vendored / minified / binary files unless `include_excluded`, then files GitHub sent without
-    a patch. The rest go in by priority SOURCE, TEST, CONFIG, DOCS (excluded categories last when
-    included) and, within a category, smallest diff first: taking the smallest items first fits
-    the most whole files, and a reviewer wants as many files covered as possible. A file that does
-    not fit whole keeps its leading hunks that fit (listed in `truncated`); one whose first hunk
-    does not fit is omitted "over the budget". The prompt lists the chosen files in diff order.
-    One pass plus a sort: 3,000 files take well under a second.
+    vendored / minified / binary files, then files GitHub sent without a patch. The rest go in
+    by priority SOURCE, TEST, CONFIG, DOCS and, within a category, smallest diff first: taking
+    the smallest items first fits the most whole files, and a reviewer wants as many files
+    covered as possible. A file that does not fit whole keeps its leading hunks that fit
+    (listed in `truncated`); one whose first hunk does not fit is omitted "over the budget".
+    The prompt lists the chosen files in diff order. One pass plus a sort: 3,000 files take
+    well under a second.
     """
     omitted: dict[int, Omitted] = {}
     queue: list[tuple[int, int, int]] = []
@@ -220,7 +219,7 @@ def pack(
         reason = None
         if (glob := _ignored_by(file.path, ignore)) is not None:
             reason = f"ignored by settings ({glob})"
-        elif category in EXCLUDED and not include_excluded:
+        elif category in EXCLUDED:
             reason = EXCLUDED[category]
         elif file.patch_missing:
             reason = "diff not available from GitHub (too large)"

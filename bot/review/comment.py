@@ -117,7 +117,5 @@ def inline_comments(checked: Checked) -> list[dict[str, object]]:
     return comments
 
 
-def failure_note(*, reason: str, head_sha: str, attempts: int, retrying: bool) -> str:
-    return render(
-        "failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts, retrying=retrying
-    )
+def failure_note(*, reason: str, head_sha: str, attempts: int) -> str:
+    return render("failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from bot.beads.ids import find_issue_id
 from bot.beads.jsonl import BEADS_PATHS, BeadsIssue, parse_issues
 from bot.beads.paths import referenced_paths
-from bot.github.repo import PullInfo, RepoClient
+from bot.github.client import PullInfo, RepoClient
 from bot.review.diff import FileDiff, from_pr_files, parse_diff
 from bot.review.plan import RoundPlan
 from bot.review.prompt import Document

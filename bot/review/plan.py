@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
+from bot.github.client import History
 from bot.queue.request import Mode
 from bot.review.marker import Marker, TrackedFinding
-
-# linear: new commits on top of the old head; merged: on top, but with a merge (the base branch
-# pulled in: its changes would show in old..new); rewritten: the old head is gone (force push)
-History = Literal["linear", "merged", "rewritten"]
 
 
 @dataclass(frozen=True, slots=True)

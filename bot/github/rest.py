@@ -1,4 +1,4 @@
-"""One repository through an installation's client: the reads and writes a review needs.
+"""`RestRepo`: one repository through an installation's PyGithub client (the RepoClient port).
 
 Thin: each method is one REST call (or one paginated list) and returns plain values, so the
 pipeline above it is tested against a fake GitHub on loopback, not against mocks.
@@ -6,9 +6,7 @@ pipeline above it is tested against a fake GitHub on loopback, not against mocks
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,64 +14,11 @@ import github
 import requests
 from github.GithubException import GithubException
 
-from bot.review.plan import History
+from bot.github.client import History, PullInfo
+from bot.github.errors import GitHubError, github_error, rate_limit_wait
 
 DIFF = {"Accept": "application/vnd.github.diff"}
 RAW = {"Accept": "application/vnd.github.raw+json"}
-
-
-class GitHubError(Exception):
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None,
-        retry_after: float | None = None,
-        rate_limited: bool = False,
-    ):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
-        self.rate_limited = rate_limited
-
-    @property
-    def transient(self) -> bool:
-        """5xx, rate limits and connection trouble pass; a 404, 422 or a refused permission
-        (403 without rate-limit signs) will not."""
-        if self.status is None or self.status >= 500 or self.status == 429:
-            return True
-        return self.status == 403 and self.rate_limited
-
-
-def rate_limit_wait(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait before the next request, from GitHub's headers, if it says to wait.
-    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api"""
-    lower = {k.lower(): v for k, v in headers.items()}
-    retry_after = _float(lower.get("retry-after"))
-    if retry_after is not None:
-        return max(retry_after, 0.0)
-    if lower.get("x-ratelimit-remaining") == "0":
-        reset = _float(lower.get("x-ratelimit-reset"))
-        if reset is not None:
-            return max(reset - (time.time() if now is None else now), 0.0) + 1.0
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class PullInfo:
-    number: int
-    title: str
-    body: str | None
-    draft: bool
-    state: str
-    author: str
-    head_sha: str
-    head_ref: str
-    base_sha: str
-    base_ref: str
-    html_url: str
-    repo_html_url: str
-    default_branch: str
 
 
 def _pull_info(d: dict[str, Any]) -> PullInfo:
@@ -84,18 +29,16 @@ def _pull_info(d: dict[str, Any]) -> PullInfo:
         body=d.get("body"),
         draft=bool(d.get("draft")),
         state=d.get("state") or "open",
-        author=(d.get("user") or {}).get("login", ""),
         head_sha=d["head"]["sha"],
         head_ref=d["head"].get("ref", ""),
         base_sha=d["base"]["sha"],
-        base_ref=d["base"].get("ref", ""),
         html_url=d.get("html_url", ""),
         repo_html_url=base_repo.get("html_url", ""),
         default_branch=base_repo.get("default_branch") or "main",
     )
 
 
-class RepoClient:
+class RestRepo:
     def __init__(self, gh: github.Github, full_name: str, *, bot_login: str) -> None:
         self._gh = gh
         self._requester = gh.requester
@@ -120,7 +63,7 @@ class RepoClient:
         except GithubException as exc:
             raise _error(exc, f"{verb} {path}") from None
         except requests.RequestException as exc:
-            raise GitHubError(f"{verb} {path}: {type(exc).__name__}", status=None) from None
+            raise github_error(f"{verb} {path}: {type(exc).__name__}", status=None) from None
         return data
 
     def _text(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
@@ -131,10 +74,10 @@ class RepoClient:
         except GithubException as exc:  # PyGithub's retry gave up (a 403 or 5xx on a read)
             raise _error(exc, f"GET {path}") from None
         except requests.RequestException as exc:
-            raise GitHubError(f"GET {path}: {type(exc).__name__}", status=None) from None
+            raise github_error(f"GET {path}: {type(exc).__name__}", status=None) from None
         if status >= 500 or status in (403, 429):
             wait = rate_limit_wait(resp_headers)
-            raise GitHubError(
+            raise github_error(
                 f"GET {path} answered {status}",
                 status=status,
                 retry_after=wait,
@@ -169,7 +112,7 @@ class RepoClient:
         if status == 406:
             return None
         if status >= 400:
-            raise GitHubError(f"GET {path} (diff) answered {status}", status=status)
+            raise github_error(f"GET {path} (diff) answered {status}", status=status)
         return text
 
     def pull_files(self, number: int) -> list[dict[str, Any]]:
@@ -207,7 +150,7 @@ class RepoClient:
         if status == 404:
             return None
         if status >= 400:
-            raise GitHubError(f"GET contents {path} answered {status}", status=status)
+            raise github_error(f"GET contents {path} answered {status}", status=status)
         return text
 
     def own_review_bodies(self, number: int) -> list[str]:
@@ -253,16 +196,9 @@ def _error(exc: GithubException, what: str) -> GitHubError:
     message = exc.data.get("message") if isinstance(exc.data, dict) else None
     wait = rate_limit_wait(exc.headers or {})
     limited = wait is not None or "rate limit" in str(message or "").lower()
-    return GitHubError(
+    return github_error(
         f"{what} answered {exc.status}: {message or 'no message'}",
         status=exc.status,
         retry_after=wait,
         rate_limited=limited,
     )
-
-
-def _float(value: object) -> float | None:
-    try:
-        return float(value) if value is not None else None  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None

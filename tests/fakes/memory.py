@@ -1,0 +1,175 @@
+"""In-memory fakes of Beadle's ports, for unit tests of a review round: no server, no git.
+
+`MemoryRepo` implements `bot.github.client.RepoClient` over dicts and records what was written;
+`fail(method, error, times=…)` makes the next calls of a method raise. `MemoryModel` implements
+`bot.model.client.ReviewModel` with the same reviewer-like answer as the loopback FakeModel.
+The loopback fake GitHub (tests/fakes/github.py) stays the contract and end-to-end fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.github.client import History, PullInfo
+from bot.github.errors import github_error
+from bot.model.answer import ReviewAnswer
+from bot.model.client import ModelReply
+from tests.fakes.model import reviewer_answer
+
+HEAD = "b" * 40
+BASE = "a" * 40
+
+
+def pull_info(number: int = 1, **changes: Any) -> PullInfo:
+    pr = PullInfo(
+        number=number,
+        title="Validate widget sizes (bd-a3f8)",
+        body="Implements the size check.",
+        draft=False,
+        state="open",
+        head_sha=HEAD,
+        head_ref="feature/sizes",
+        base_sha=BASE,
+        html_url=f"https://github.com/octo/widgets/pull/{number}",
+        repo_html_url="https://github.com/octo/widgets",
+        default_branch="main",
+    )
+    return replace(pr, **changes)
+
+
+def file_diff(path: str, lines: Sequence[str], *, start: int = 1) -> str:
+    """A unified diff that adds `lines` to a new file `path`."""
+    body = "".join(f"+{line}\n" for line in lines)
+    return (
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+        f"@@ -0,0 +{start},{len(lines)} @@\n{body}"
+    )
+
+
+@dataclass
+class MemoryRepo:
+    full_name: str = "octo/widgets"
+    pulls: dict[int, PullInfo] = field(default_factory=lambda: {1: pull_info()})
+    diffs: dict[str, str | None] = field(default_factory=dict)  # "pull/N" or "BASE...HEAD"
+    files: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, ref) -> text
+    pr_files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    compares: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    histories: dict[tuple[str, str], History] = field(default_factory=dict)
+    messages: dict[int, list[str]] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
+    bot_login: str = "beadle[bot]"
+    # what was written
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    reactions: list[tuple[int, str]] = field(default_factory=list)
+    checks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    _failures: dict[str, list[Exception]] = field(default_factory=dict)
+
+    def fail(self, method: str, error: Exception | int, *, times: int = 1) -> None:
+        """The next `times` calls of `method` raise `error` (a status: a GitHubError of it)."""
+        if isinstance(error, int):
+            error = github_error(f"{method} answered {error}", status=error)
+        self._failures.setdefault(method, []).extend([error] * times)
+
+    def _call(self, method: str) -> None:
+        self.calls.append(method)
+        pending = self._failures.get(method)
+        if pending:
+            raise pending.pop(0)
+
+    # -- reads -------------------------------------------------------------------------------
+    def pull(self, number: int) -> PullInfo:
+        self._call("pull")
+        return self.pulls[number]
+
+    def pull_diff(self, number: int) -> str | None:
+        self._call("pull_diff")
+        return self.diffs.get(f"pull/{number}", "")
+
+    def compare_diff(self, base: str, head: str) -> str | None:
+        self._call("compare_diff")
+        return self.diffs.get(f"{base}...{head}", "")
+
+    def pull_files(self, number: int) -> list[dict[str, Any]]:
+        self._call("pull_files")
+        return self.pr_files.get(number, [])
+
+    def commit_messages(self, number: int) -> list[str]:
+        self._call("commit_messages")
+        return self.messages.get(number, [])
+
+    def compare(self, base: str, head: str) -> dict[str, Any] | None:
+        self._call("compare")
+        return self.compares.get((base, head), {"status": "ahead", "commits": [], "files": []})
+
+    def history(self, old: str, new: str) -> History:
+        self._call("history")
+        return self.histories.get((old, new), "linear")
+
+    def file_text(self, path: str, ref: str) -> str | None:
+        self._call("file_text")
+        return self.files.get((path, ref))
+
+    def own_review_bodies(self, number: int) -> list[str]:
+        self._call("own_review_bodies")
+        return [r["body"] for r in self.reviews if r["number"] == number]
+
+    def permission(self, login: str) -> str:
+        self._call("permission")
+        return self.permissions.get(login, "none")
+
+    # -- writes ------------------------------------------------------------------------------
+    def post_review(
+        self, number: int, *, commit_id: str, body: str, comments: Sequence[dict[str, object]] = ()
+    ) -> int:
+        self._call("post_review")
+        self.reviews.append(
+            {"number": number, "commit_id": commit_id, "body": body, "comments": list(comments)}
+        )
+        return 1000 + len(self.reviews)
+
+    def comment(self, number: int, body: str) -> int:
+        self._call("comment")
+        self.notes.append((number, body))
+        return 2000 + len(self.notes)
+
+    def react(self, comment_id: int, content: str = "eyes") -> None:
+        self._call("react")
+        self.reactions.append((comment_id, content))
+
+    def create_check(self, payload: dict[str, Any]) -> int:
+        self._call("create_check")
+        check_id = 3000 + len(self.checks)
+        self.checks[check_id] = dict(payload)
+        return check_id
+
+    def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
+        self._call("update_check")
+        self.checks[check_id] = {**self.checks[check_id], **payload}
+
+
+@dataclass
+class MemoryInstallations:
+    repos: dict[str, MemoryRepo] = field(default_factory=dict)
+
+    def repo(self, installation_id: int, full_name: str) -> MemoryRepo:
+        return self.repos.setdefault(full_name, MemoryRepo(full_name=full_name))
+
+
+@dataclass
+class MemoryModel:
+    """Answers like a reviewer (tests/fakes/model.py's `reviewer_answer`), or as scripted."""
+
+    answer: Callable[[str], dict[str, Any]] = reviewer_answer
+    prompts: list[str] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+
+    def review(self, *, system: str, prompt: str, model: str, max_tokens: int) -> ModelReply:
+        self.prompts.append(prompt)
+        if self.failures:
+            raise self.failures.pop(0)
+        answer = ReviewAnswer.model_validate(self.answer(prompt))
+        return ModelReply(answer=answer, model=model, prompt_tokens=100, completion_tokens=20)
