@@ -116,7 +116,7 @@ def test_a_table_with_fields_from_a_newer_dolt_is_refused(store: ChunkStore) -> 
 def test_a_newer_feature_version_is_refused(store: ChunkStore) -> None:
     msg = bytearray(store.get(main_commit(store).root))
     table = flatbuf.root(bytes(msg), "RTVL", 5, "the root value")
-    at = table._field(0)
+    at = table.position(0)
     assert struct.unpack_from("<q", msg, at)[0] == 7
     struct.pack_into("<q", msg, at, 9)
     with pytest.raises(UnsupportedFormat) as caught:
@@ -130,7 +130,7 @@ def test_item_offsets_must_span_the_items(store: ChunkStore) -> None:
     ref = objects.decode_table(store.get(tables(store)[b"issues"]), "issues")
     msg = bytearray(ref.primary_index)
     table = flatbuf.root(bytes(msg), "TUPM", 11, "node")
-    span = table._vector(1, 2)  # key_offsets
+    span = table.span(1, 2)  # key_offsets
     assert span is not None
     struct.pack_into("<H", msg, span[0], 3)  # the first offset must be 0
     with pytest.raises(CorruptData, match="item offsets"):

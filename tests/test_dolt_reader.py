@@ -173,6 +173,16 @@ def test_dependencies_keep_their_target_when_metadata_is_unreadable(beads: Beads
     assert "dependencies.metadata" in issue.unreadable
 
 
+def test_a_lookup_by_descent_agrees_with_a_scan(beads: BeadsDolt) -> None:
+    issues = beads.db.table("issues")
+    rows = {str(r["id"]): r for r in issues.rows()}
+    assert len(rows) == 2052
+    for issue_id in sorted(rows)[::41] + [max(rows), min(rows)]:
+        assert issues.find({"id": issue_id}) == rows[issue_id]
+    assert issues.find({"id": min(rows)[:-1]}) is None  # sorts before every key
+    assert issues.find({"id": max(rows) + "z"}) is None  # sorts after every key
+
+
 def test_an_unknown_id_is_none(beads: BeadsDolt) -> None:
     assert beads.find_issue("bd-nope") is None
     assert beads.find_issue("") is None

@@ -52,7 +52,7 @@ class Table:
         if pos < 0 or pos + size > len(self.buf):
             raise CorruptData(f"{self.what} points outside its {len(self.buf)} bytes")
 
-    def _field(self, slot: int) -> int:
+    def position(self, slot: int) -> int:
         """Absolute position of field `slot`, or 0 when absent."""
         off = 4 + 2 * slot
         if off >= self.vt_len:
@@ -62,7 +62,7 @@ class Table:
 
     def scalar(self, slot: int, fmt: str, default: int = 0) -> int:
         """An integer or bool field (struct format `fmt`, little-endian)."""
-        at = self._field(slot)
+        at = self.position(slot)
         if not at:
             return default
         self._need(at, struct.calcsize(fmt))
@@ -70,7 +70,7 @@ class Table:
         return value
 
     def _vector(self, slot: int, item: int) -> tuple[int, int] | None:
-        at = self._field(slot)
+        at = self.position(slot)
         if not at:
             return None
         self._need(at, 4)
@@ -88,9 +88,9 @@ class Table:
         start, count = found
         return self.buf[start : start + count]
 
-    def span(self, slot: int) -> tuple[int, int] | None:
-        """(start, length) of a [ubyte] field within the buffer, without copying."""
-        return self._vector(slot, 1)
+    def span(self, slot: int, item_size: int = 1) -> tuple[int, int] | None:
+        """(start, count) of a vector field within the buffer, without copying."""
+        return self._vector(slot, item_size)
 
     def uint16s(self, slot: int) -> tuple[int, ...] | None:
         found = self._vector(slot, 2)
@@ -109,7 +109,7 @@ class Table:
             raise CorruptData(f"{self.what} has a string that is not UTF-8") from None
 
     def table(self, slot: int, known_fields: int, what: str) -> Table | None:
-        at = self._field(slot)
+        at = self.position(slot)
         if not at:
             return None
         self._need(at, 4)

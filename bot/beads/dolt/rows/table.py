@@ -18,52 +18,10 @@ from ..message.schema import Column, Schema
 from . import tree, values
 from .tuple import split
 
-# Collations whose string order is byte order (go/serial/collation.fbs)
-BINARY_COLLATIONS = frozenset(
-    {
-        46,
-        47,
-        50,
-        53,
-        55,
-        58,
-        61,
-        62,
-        63,
-        64,
-        65,
-        66,
-        67,
-        68,
-        69,
-        70,
-        71,
-        72,
-        73,
-        74,
-        75,
-        77,
-        78,
-        79,
-        80,
-        81,
-        82,
-        83,
-        84,
-        85,
-        86,
-        87,
-        88,
-        89,
-        90,
-        91,
-        93,
-        96,
-        98,
-        249,
-        309,
-    }
-)
+# Collations under which Dolt's key order is the order of the UTF-8 bytes: `binary` and
+# utf8mb4_0900_bin, Dolt's default (go/serial/collation.fbs). The older *_bin collations pad
+# with spaces, so their order is not plain byte order; keys under them are scanned instead.
+BYTE_ORDER_COLLATIONS = frozenset({63, 309})
 Row = dict[str, values.Value]
 
 
@@ -122,15 +80,15 @@ class TableRows:
         if len(self.key_columns) != 1 or self.key_columns[0].encoding != 128:
             return False
         sql_type = self.key_columns[0].sql_type.lower()
-        return self.schema.collation in BINARY_COLLATIONS and "collate" not in sql_type
+        return self.schema.collation in BYTE_ORDER_COLLATIONS and "collate" not in sql_type
 
-    def find(self, key: Mapping[str, str]) -> Row | None:
+    def find(self, key: Mapping[str, object]) -> Row | None:
         """The row whose primary key columns equal `key` (all of them), or None."""
         names = [c.name for c in self.key_columns]
         if sorted(key) != sorted(names):
             raise DoltReadError(f"table {self.name} is keyed by {', '.join(names)}")
         if self._byte_ordered():
-            target = key[names[0]].encode("utf-8") + b"\0"
+            target = str(key[names[0]]).encode("utf-8") + b"\0"
 
             def compare(stored: bytes) -> int:
                 field = split(stored, f"a key tuple of table {self.name}")

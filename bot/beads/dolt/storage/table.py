@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+import sys
 from array import array
 from dataclasses import dataclass
 from itertools import accumulate
@@ -99,7 +100,7 @@ def parse_index(tail: bytes, where: str) -> TableIndex:
     lengths = array("I", tail[base + count * 12 : base + count * 16])
     if lengths.itemsize != 4:
         raise UnsupportedFormat("this platform's unsigned int is not 32 bits")
-    if struct.pack("=I", 1) != struct.pack(">I", 1):
+    if sys.byteorder == "little":
         lengths.byteswap()
     suffixes = tail[base + count * 16 : base + count * 28]
     prefixes = array("Q")
