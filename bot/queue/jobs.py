@@ -89,6 +89,7 @@ class Job:
     created_at: datetime
     updated_at: datetime
     outcome: str | None
+    process_id: int | None = None  # the worker process of `worker` (bot/queue/registry.py)
 
 
 def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
@@ -134,7 +135,7 @@ def request_columns(r: ReviewRequest) -> dict[str, Any]:
     }
 
 
-def request_from_row(row: Mapping[str, Any]) -> ReviewRequest:
+def request_from_row(row: Mapping[Any, Any]) -> ReviewRequest:
     return ReviewRequest(
         repo=row["repo"],
         pr_number=row["pr_number"],
@@ -147,7 +148,7 @@ def request_from_row(row: Mapping[str, Any]) -> ReviewRequest:
     )
 
 
-def job_from_row(row: Mapping[str, Any]) -> Job:
+def job_from_row(row: Mapping[Any, Any]) -> Job:
     return Job(
         id=row["id"],
         request=request_from_row(row),
@@ -160,4 +161,5 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         outcome=row["outcome"],
+        process_id=row.get("process_id"),
     )

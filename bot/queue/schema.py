@@ -29,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -116,6 +117,9 @@ jobs = Table(
     Column("run_after", UTCDateTime, nullable=False),
     Column("lease_until", UTCDateTime),
     Column("worker", String(255)),  # who holds it, or held it last
+    # The worker process (worker_processes.id) of that worker: when it is gone, the job is
+    # taken up again at once instead of after its lease. NULL: claimed by a Beadle before v2.
+    Column("process_id", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("outcome", Text),
@@ -157,13 +161,35 @@ deliveries = Table(
 )
 
 
+# The worker processes sharing the database, each with a heartbeat; on PostgreSQL each also holds
+# a session advisory lock keyed by its id (bot/queue/registry.py), which dies with its connection.
+worker_processes = Table(
+    "worker_processes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("start", String(128), nullable=False),  # ProcessIdentity.start
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,  # a new process never inherits a dead one's id (or lock key)
+)
+
+
 def _initial(conn: Connection) -> None:
     """Version 1: the tables as `metadata.create_all` makes them; nothing to alter."""
 
 
+def _process_ids(conn: Connection) -> None:
+    """Version 2: jobs name the worker process that holds them (`worker_processes` itself is new,
+    so `create_all` made it)."""
+    if "process_id" not in {c["name"] for c in inspect(conn).get_columns("jobs")}:
+        conn.execute(text("ALTER TABLE jobs ADD COLUMN process_id INTEGER"))
+
+
 # version -> step. A step must be idempotent (e.g. `ADD COLUMN IF NOT EXISTS`): on a fresh
 # database `create_all` has already built the newest tables before the steps run.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _initial}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _initial, 2: _process_ids}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

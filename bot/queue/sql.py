@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from bot.queue.schema import JobState, deliveries, jobs
+from bot.queue.schema import JobState, deliveries, jobs, worker_processes
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for the write lock before failing
 READ_ONLY = "beadle_read_only"  # execution option: this transaction only reads
@@ -50,7 +50,8 @@ def in_state(state: JobState, table: Any = jobs) -> ColumnElement[bool]:
     Only then can SQLite's planner (and PostgreSQL's generic plans) see that the partial indexes
     `... WHERE state = 'pending'` / `'running'` answer the query.
     """
-    return table.c.state == literal_column(f"'{state.value}'")
+    condition: ColumnElement[bool] = table.c.state == literal_column(f"'{state.value}'")
+    return condition
 
 
 # The statements, built once: SQLAlchemy then only looks them up in its compiled cache.
@@ -70,6 +71,34 @@ SELECT_IF_HELD = (
         jobs.c.worker == bindparam("b_by"),
     )
     .with_for_update()
+)
+
+HELD_BY = select(jobs.c.id).where(
+    jobs.c.id == bindparam("b_id"), in_state(JobState.RUNNING), jobs.c.worker == bindparam("b_by")
+)
+
+# A job a worker still holds when it claims the next one: its claim or its outcome was lost.
+LEFTOVER = (
+    select(jobs)
+    .where(
+        in_state(JobState.RUNNING),
+        jobs.c.worker == bindparam("b_by"),
+        jobs.c.process_id == bindparam("b_process"),
+    )
+    .order_by(jobs.c.id)
+    .limit(1)
+    .with_for_update()
+)
+
+# Running jobs whose worker process is gone: judged dead (`b_gone`), or no longer registered.
+# Jobs claimed by a Beadle from before worker processes (process_id NULL) are left to leases.
+ORPHANS = select(jobs).where(
+    in_state(JobState.RUNNING),
+    jobs.c.process_id.is_not(None),
+    or_(
+        jobs.c.process_id.in_(bindparam("b_gone", expanding=True)),
+        ~exists().where(worker_processes.c.id == jobs.c.process_id),
+    ),
 )
 
 # Pending jobs of some PRs, locked so that no worker claims one between our read and our update

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, create_engine, insert, make_url, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot.queue import registry
+from bot.queue.identity import ProcessIdentity, Registered, running_here
 from bot.queue.jobs import (
     Delivery,
     Job,
@@ -31,7 +34,10 @@ from bot.queue.request import ReviewRequest
 from bot.queue.schema import JobState, deliveries, jobs, metadata, migrate
 from bot.queue.sql import (
     CLAIMABLE,
+    HELD_BY,
     INSERT_JOBS,
+    LEFTOVER,
+    ORPHANS,
     PENDING_OF_PRS,
     READ_ONLY,
     SEEN,
@@ -52,6 +58,10 @@ _ATTEMPTS = 8  # transactions redone after losing a race (unique index, deadlock
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 _SCHEMA_LOCK = 0x6265_6164_6C65  # pg_advisory_xact_lock key ("beadle") serialising create_all
 _IN_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+RECONNECT_WITHIN = 30.0  # seconds a job's bookkeeping keeps retrying after a lost connection
+# PostgreSQL's words for "the connection is gone": connection exceptions (class 08), and the
+# server shutting down, crashing or starting (57P01-57P03).
+_DISCONNECT_SQLSTATES = {"57P01", "57P02", "57P03"}
 
 T = TypeVar("T")
 
@@ -64,10 +74,14 @@ class Store:
     PR) are stopped by unique indexes and the transaction is redone, now seeing the winner's row.
     """
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, *, reconnect_within: float = RECONNECT_WITHIN
+    ) -> None:
         self._url = make_url(normalise_url(url))
         self._postgres = self._url.get_backend_name() == "postgresql"
         self._engine = create_engine(self._url, pool_pre_ping=self._postgres)
+        self._reconnect_within = reconnect_within
+        self._sessions: dict[int, registry.LockSession] = {}  # PostgreSQL: process id -> lock
         # SQLite has one writer at a time anyway. Threads of this process queue for it on a lock
         # of ours, in order, instead of each polling the file lock with growing sleeps.
         self._write_lock: AbstractContextManager[Any] = nullcontext()
@@ -86,6 +100,9 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        for session in self._sessions.values():
+            session.dispose()
+        self._sessions.clear()
         self._engine.dispose()
 
     # -- deliveries ------------------------------------------------------------------------
@@ -109,13 +126,28 @@ class Store:
 
     # -- the queue -------------------------------------------------------------------------
 
-    def claim(self, *, worker: str, lease: timedelta, now: datetime) -> Job | None:
+    def claim(
+        self, *, worker: str, lease: timedelta, now: datetime, process: int | None = None
+    ) -> Job | None:
         """Lease the oldest runnable job to `worker`, or None if nothing may run now.
 
         Runnable: pending and due, on a PR with no job running; or running with an expired lease
         (its worker died), which is taken over before the PR's pending job may start.
+
+        `process` is the worker's registered process (`register_process`). A worker holds one job
+        at a time, so a job still running under this worker and process when it asks for the
+        next one is its own whose claim or outcome never reached the database (the connection
+        was lost at the commit): it is handed back first. Running it again is safe: a review
+        already posted is found by its marker.
         """
-        return self._write(lambda conn: self._claim(conn, worker=worker, lease=lease, now=now))
+        return self._write(
+            lambda conn: self._claim(conn, worker=worker, lease=lease, now=now, process=process)
+        )
+
+    def holds(self, job_id: int, *, worker: str) -> bool:
+        """Whether `worker` still holds the job, asked of the database itself (before posting)."""
+        held = {"b_id": job_id, "b_by": worker}
+        return self._read(lambda conn: conn.execute(HELD_BY, held).first() is not None)
 
     def heartbeat(self, job_id: int, *, worker: str, lease: timedelta, now: datetime) -> bool:
         """Extend the lease; False means the job is no longer ours and the worker should stop.
@@ -124,16 +156,22 @@ class Store:
         that was merely slow keeps its job (and may still finish it).
         """
         values = {"lease_until": now + lease, "updated_at": now}
-        return self._write(lambda conn: self._change(conn, job_id, worker, values, "heartbeat"))
+        return self._write(
+            lambda conn: self._change(conn, job_id, worker, values, "heartbeat"), reconnect=True
+        )
 
     def finish(self, job_id: int, *, worker: str, outcome: str, now: datetime) -> None:
+        """Record the outcome. A lost connection is retried for `reconnect_within` seconds; past
+        that it raises, the job stays running, and the worker's next `claim` takes it up again."""
         values = {
             "state": JobState.DONE,
             "outcome": outcome,
             "lease_until": None,
             "updated_at": now,
         }
-        self._write(lambda conn: self._change(conn, job_id, worker, values, "finish"))
+        self._write(
+            lambda conn: self._change(conn, job_id, worker, values, "finish"), reconnect=True
+        )
 
     def bury(self, job_id: int, *, worker: str, error: str, now: datetime) -> None:
         """Give up on a job for good (DEAD), keeping the error for the operator."""
@@ -143,7 +181,7 @@ class Store:
             "lease_until": None,
             "updated_at": now,
         }
-        self._write(lambda conn: self._change(conn, job_id, worker, values, "bury"))
+        self._write(lambda conn: self._change(conn, job_id, worker, values, "bury"), reconnect=True)
 
     def retry_later(
         self, job_id: int, *, worker: str, error: str, run_after: datetime, now: datetime
@@ -152,7 +190,8 @@ class Store:
         self._write(
             lambda conn: self._requeue(
                 conn, job_id, worker, now=now, run_after=run_after, error=clip(error), counted=True
-            )
+            ),
+            reconnect=True,
         )
 
     def release(self, job_id: int, *, worker: str, now: datetime) -> None:
@@ -160,7 +199,8 @@ class Store:
         self._write(
             lambda conn: self._requeue(
                 conn, job_id, worker, now=now, run_after=now, error=None, counted=False
-            )
+            ),
+            reconnect=True,
         )
 
     def job(self, job_id: int) -> Job | None:
@@ -174,22 +214,106 @@ class Store:
         rows = self._read(lambda conn: conn.execute(query).mappings().all())
         return [job_from_row(row) for row in rows]
 
+    # -- worker processes (bot/queue/registry.py) -------------------------------------------
+
+    def register_process(self, identity: ProcessIdentity, *, now: datetime) -> int:
+        """Register a process that runs workers; its id goes with every job it claims."""
+        if not self._postgres:
+            return self._write(lambda conn: registry.insert_process(conn, identity, now))
+        session = registry.LockSession(self._url)
+        process_id = session.register(identity, now)
+        self._sessions[process_id] = session
+        return process_id
+
+    def process_heartbeat(self, process_id: int, *, now: datetime) -> bool:
+        """False: this process no longer counts as alive (its row was reaped, or its lock session
+        broke) and must register again."""
+        session = self._sessions.get(process_id)
+        if session is None:
+            if self._postgres:
+                return False
+            return self._write(lambda conn: registry.touch(conn, process_id, now), reconnect=True)
+        if session.heartbeat(now):
+            return True
+        del self._sessions[process_id]
+        session.dispose()
+        return False
+
+    def unregister_process(self, process_id: int) -> None:
+        """A clean stop: its jobs were released, so its row goes (and, on PostgreSQL, its lock)."""
+        self._write(lambda conn: registry.forget(conn, [process_id]), reconnect=True)
+        session = self._sessions.pop(process_id, None)
+        if session is not None:
+            session.dispose()
+
+    def processes(self) -> list[Registered]:
+        return self._read(lambda conn: registry.registered(conn, postgres=self._postgres))
+
+    def reap(
+        self,
+        *,
+        me: int | None,
+        host: str,
+        now: datetime,
+        stale_after: timedelta,
+        alive: Callable[[ProcessIdentity], bool] = running_here,
+    ) -> dict[int, str]:
+        """Hand the running jobs of dead worker processes back to the queue now; {job id: why}.
+
+        A process is dead on the evidence `identity.why_gone` weighs. Running jobs of a process
+        that is no longer registered at all (reaped earlier, or stopped without releasing them)
+        are handed back too. Their attempt counts; a newer pending job of the PR absorbs them.
+        """
+        gone = registry.gone_processes(
+            self.processes(), me=me, host=host, now=now, stale_after=stale_after, alive=alive
+        )
+        if not gone and not self._read(lambda conn: conn.execute(ORPHANS, {"b_gone": []}).first()):
+            return {}  # the usual answer, without taking SQLite's write lock
+        return self._write(lambda conn: self._reap(conn, gone, now), reconnect=True)
+
     # -- transactions ----------------------------------------------------------------------
 
-    def _write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in one write transaction, redoing it when a concurrent writer won a race."""
-        for attempt in range(1, _ATTEMPTS + 1):
+    def _write(self, work: Callable[[Connection], T], *, reconnect: bool = False) -> T:
+        """Run `work` in one write transaction, redoing it when a concurrent writer won a race.
+
+        With `reconnect`, a connection lost on the way (PostgreSQL restarted, the backend was
+        terminated, the network dropped) is also redone, on a fresh connection, for up to
+        `reconnect_within` seconds. Only for work that is safe to do twice: the commit itself
+        may be what was lost.
+        """
+        races, deadline, pause = 0, None, 0.05
+        while True:
             try:
                 with self._write_lock, self._engine.begin() as conn:
                     return work(conn)
             except DBAPIError as exc:
+                if reconnect and self._lost_connection(exc):
+                    deadline = deadline or time.monotonic() + self._reconnect_within
+                    if time.monotonic() + pause > deadline:
+                        raise
+                    log.warning("store: lost the database connection (%s); trying again", exc.orig)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 2.0)
+                    continue
+                races += 1
                 retryable = isinstance(exc, IntegrityError) or (
                     getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
                 )
-                if not retryable or attempt == _ATTEMPTS:
+                if not retryable or races == _ATTEMPTS:
                     raise
                 log.info("store: lost a race (%s), redoing the transaction", type(exc.orig))
-        raise AssertionError("unreachable")
+
+    def _lost_connection(self, exc: DBAPIError) -> bool:
+        if not self._postgres:
+            return False  # SQLite has no connection to lose
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return bool(
+            exc.connection_invalidated
+            or (
+                sqlstate is not None and (sqlstate[:2] == "08" or sqlstate in _DISCONNECT_SQLSTATES)
+            )
+            or (sqlstate is None and isinstance(exc, OperationalError))  # could not connect
+        )
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self._engine.connect() as conn:
@@ -292,19 +416,27 @@ class Store:
         return job_ids
 
     def _claim(
-        self, conn: Connection, *, worker: str, lease: timedelta, now: datetime
+        self, conn: Connection, *, worker: str, lease: timedelta, now: datetime, process: int | None
     ) -> Job | None:
-        row = conn.execute(CLAIMABLE, {"b_now": now}).mappings().first()
+        row = None
+        if process is not None:
+            mine = {"b_by": worker, "b_process": process}
+            row = conn.execute(LEFTOVER, mine).mappings().first()
+        if row is None:
+            row = conn.execute(CLAIMABLE, {"b_now": now}).mappings().first()
         if row is None:
             return None
         values: dict[str, Any] = {
             "state": JobState.RUNNING,
             "worker": worker,
+            "process_id": process,
             "lease_until": now + lease,
             "attempts": row["attempts"] + 1,
             "updated_at": now,
         }
-        if row["state"] == JobState.RUNNING:
+        if row["state"] == JobState.RUNNING and row["worker"] == worker:
+            values["last_error"] = f"{worker} took it up again: its outcome was never recorded"
+        elif row["state"] == JobState.RUNNING:
             expired = row["lease_until"].isoformat()
             values["last_error"] = f"lease of {row['worker']} expired at {expired}"
         conn.execute(UPDATE_BY_ID, {"b_id": row["id"], **values})
@@ -314,10 +446,13 @@ class Store:
         self, conn: Connection, job_id: int, worker: str, values: dict[str, Any], what: str
     ) -> bool:
         changed = conn.execute(UPDATE_IF_HELD, {"b_id": job_id, "b_by": worker, **values})
-        if changed.rowcount != 1:
-            log.warning("store: %s of job %s ignored: %s no longer holds it", what, job_id, worker)
-            return False
-        return True
+        if changed.rowcount == 1:
+            return True
+        row = conn.execute(select(jobs.c.state, jobs.c.worker).where(jobs.c.id == job_id)).first()
+        if row is not None and "state" in values and tuple(row) == (values["state"], worker):
+            return True  # done already: the commit of an earlier try got through after all
+        log.warning("store: %s of job %s ignored: %s no longer holds it", what, job_id, worker)
+        return False
 
     def _requeue(
         self,
@@ -365,3 +500,16 @@ class Store:
             del values["run_after"]
             values |= {"state": JobState.DONE, "outcome": f"superseded by job {pending['id']}"}
         conn.execute(UPDATE_BY_ID, values)
+
+    def _reap(self, conn: Connection, gone: dict[int, str], now: datetime) -> dict[int, str]:
+        handed_back: dict[int, str] = {}
+        rows = conn.execute(ORPHANS.with_for_update(), {"b_gone": list(gone)}).mappings().all()
+        for row in rows:
+            why = gone.get(row["process_id"], f"worker process {row['process_id']} has stopped")
+            log.warning("job %s: %s; taking it up again", row["id"], why)
+            self._requeue(
+                conn, row["id"], row["worker"], now=now, run_after=now, error=why, counted=True
+            )
+            handed_back[row["id"]] = why
+        registry.forget(conn, gone)
+        return handed_back
