@@ -87,7 +87,7 @@ class BeadsDolt:
             try:
                 found = load(issue_id, unreadable)
             except DoltReadError as exc:
-                unreadable[name] = exc
+                unreadable[name] = exc.with_traceback(None)
                 continue
             if found:
                 out[name] = found
@@ -157,7 +157,7 @@ def _resolved(
             try:
                 value = table.resolve(value, name)
             except DoltReadError as exc:
-                unreadable[label + name if label else name] = exc
+                unreadable[label + name if label else name] = exc.with_traceback(None)
                 continue
         out[name] = value
     return out

@@ -28,10 +28,13 @@ Row = dict[str, values.Value]
 class TableRows:
     """Read access to one table's rows through a chunk getter."""
 
-    def __init__(self, name: str, schema: Schema, index_root: bytes, get: tree.Get) -> None:
+    def __init__(
+        self, name: str, schema: Schema, index_root: bytes, get: tree.Get, nodes: tree.Nodes
+    ) -> None:
         self.name = name
         self.schema = schema
         self.get = get
+        self.nodes = nodes
         self.root: Node = decode_prolly(index_root, f"the primary index of table {name}")
         self.key_columns = schema.key_fields
         self.value_columns = schema.value_fields
@@ -68,12 +71,12 @@ class TableRows:
         return row
 
     def keys(self) -> Iterator[Row]:
-        for leaf in tree.leaves(self.get, self.root, f"table {self.name}"):
+        for leaf in tree.leaves(self.nodes, self.root, f"table {self.name}"):
             for key in leaf.keys:
                 yield self.decode_key(key)
 
     def rows(self) -> Iterator[Row]:
-        for key, value in tree.items(self.get, self.root, f"table {self.name}"):
+        for key, value in tree.items(self.nodes, self.root, f"table {self.name}"):
             yield self.decode_row(key, value)
 
     def _byte_ordered(self) -> bool:
@@ -95,7 +98,7 @@ class TableRows:
                 got = field[0] or b""
                 return (got > target) - (got < target)
 
-            found = tree.seek(self.get, self.root, compare, f"table {self.name}")
+            found = tree.seek(self.nodes, self.root, compare, f"table {self.name}")
             return None if found is None else self.decode_row(*found)
         for row in self.rows():
             if all(row[n] == key[n] for n in names):

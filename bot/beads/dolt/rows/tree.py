@@ -5,11 +5,15 @@ of its child's subtree, so a search descends into the first child whose key is >
 `node_store.go` ReadBytes (a value's bytes are its leaves' payloads in order) and
 `blob_builder.go` / `json_chunker.go` (text and bytes are trees of BLOB nodes; JSON documents
 have ADRM internal nodes over BLOB leaves). Levels must fall by one at each step down, so a
-corrupt tree cannot loop. Fetching is the caller's: every function takes `get(address, what)`.
+corrupt tree cannot loop. Fetching is the caller's: map walks take a `Nodes` (decoded nodes by
+address, kept while they are used: content addressing means a cached node never goes stale),
+value trees a plain `get(address, what)`.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from .. import address
@@ -20,32 +24,50 @@ Get = Callable[[bytes, str], bytes]
 Compare = Callable[[bytes], int]  # key -> <0, 0, >0 against the target
 
 
-def _child(get: Get, parent: Node, i: int, decode: Callable[[bytes, str], Node], what: str) -> Node:
-    child = decode(get(parent.children[i], what), what)
-    if child.level != parent.level - 1:
-        raise CorruptData(
-            f"{what} has a level-{child.level} node under a level-{parent.level} node"
-        )
-    return child
+class Nodes:
+    """Decoded prolly and address map nodes by address, the most recent `limit` kept."""
+
+    def __init__(self, get: Get, limit: int = 1024) -> None:
+        self.get = get
+        self.limit = limit
+        self._cache: OrderedDict[bytes, Node] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def child(self, parent: Node, i: int, what: str) -> Node:
+        addr = parent.children[i]
+        with self._lock:
+            node = self._cache.get(addr)
+            if node is not None:
+                self._cache.move_to_end(addr)
+        if node is None:
+            decode = decode_prolly if parent.kind == "TUPM" else decode_address_map
+            node = decode(self.get(addr, what), what)
+            with self._lock:
+                self._cache[addr] = node
+                if len(self._cache) > self.limit:
+                    self._cache.popitem(last=False)
+        if node.level != parent.level - 1 or node.kind != parent.kind:
+            raise CorruptData(
+                f"{what} has a level-{node.level} {node.kind} node under a level-{parent.level} "
+                f"{parent.kind} node"
+            )
+        return node
 
 
-def leaves(get: Get, root: Node, what: str) -> Iterator[Node]:
+def leaves(nodes: Nodes, root: Node, what: str) -> Iterator[Node]:
     """Every leaf of a prolly or address map tree, in key order."""
-    decode = decode_prolly if root.kind == "TUPM" else decode_address_map
     stack = [root]
     while stack:
         node = stack.pop()
         if node.is_leaf:
             yield node
             continue
-        stack.extend(
-            _child(get, node, i, decode, what) for i in reversed(range(len(node.children)))
-        )
+        stack.extend(nodes.child(node, i, what) for i in reversed(range(len(node.children))))
 
 
-def items(get: Get, root: Node, what: str) -> Iterator[tuple[bytes, bytes]]:
+def items(nodes: Nodes, root: Node, what: str) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, value) of a map, in key order."""
-    for leaf in leaves(get, root, what):
+    for leaf in leaves(nodes, root, what):
         yield from zip(leaf.keys, leaf.values, strict=True)
 
 
@@ -60,16 +82,15 @@ def _search(keys: tuple[bytes, ...], compare: Compare) -> int:
     return lo
 
 
-def seek(get: Get, root: Node, compare: Compare, what: str) -> tuple[bytes, bytes] | None:
+def seek(nodes: Nodes, root: Node, compare: Compare, what: str) -> tuple[bytes, bytes] | None:
     """The (key, value) whose key compares equal, descending the tree; `compare(key)` is the order
     of the stored key against the target and must be the map's own ordering."""
-    decode = decode_prolly if root.kind == "TUPM" else decode_address_map
     node = root
     while not node.is_leaf:
         if not node.keys:
             return None
         i = min(_search(node.keys, compare), len(node.keys) - 1)
-        node = _child(get, node, i, decode, what)
+        node = nodes.child(node, i, what)
     i = _search(node.keys, compare)
     if i < len(node.keys) and compare(node.keys[i]) == 0:
         return node.keys[i], node.values[i]

@@ -83,6 +83,7 @@ class ChunkStore:
         self._blobs = _LRU(blob_memory)
         self._chunks = _LRU(64 << 20)
         self._dicts: dict[tuple[str, int], compress.Dictionary] = {}
+        self._failed: dict[str, MissingBlob] = {}
         self._lock = threading.Lock()
         self.manifests: dict[str, manifest.Manifest] = {}
         self._live: list[_Live] = []
@@ -118,10 +119,19 @@ class ChunkStore:
     # -- fetching ---------------------------------------------------------------------------
 
     def _fetch(self, path: str, entry: Entry) -> bytes:
+        """A blob, fetched once per store; a blob that could not be fetched is not asked for
+        again (the store answers the same way for its whole life)."""
         cached = self._blobs.get(entry.blob)
         if isinstance(cached, bytes):
             return cached
-        data = self.files.read(path)
+        failed = self._failed.get(entry.blob)
+        if failed is not None:
+            raise failed
+        try:
+            data = self.files.read(path)
+        except MissingBlob as exc:
+            self._failed[entry.blob] = exc.with_traceback(None)
+            raise
         self._blobs.put(entry.blob, data, len(data))
         return data
 
@@ -142,7 +152,7 @@ class ChunkStore:
                 tail = self._read_tail(obj, tf.archive)
                 index = parse(tail, obj.key)
             except DoltReadError as exc:
-                first_error = first_error or exc
+                first_error = first_error or exc.with_traceback(None)
                 continue
             _INDEXES.put(key, index, len(tail))
             live.index = index
