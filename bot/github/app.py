@@ -15,6 +15,7 @@ from typing import Any
 import github
 import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from github.GithubException import GithubException
 from github.GithubRetry import GithubRetry
@@ -63,6 +64,8 @@ class GitHubApp:
             key = load_pem_private_key(private_key_pem.encode(), password=None)
         except (ValueError, TypeError):
             raise ValueError("the App's private key is not a valid unencrypted PEM key") from None
+        if not isinstance(key, RSAPrivateKey):  # GitHub signs App JWTs with RS256 only
+            raise ValueError("the App's private key is not an RSA key (GitHub generates RSA keys)")
         self._auth = github.Auth.AppAuth(
             app_id, sign_func=lambda payload: jwt.encode(payload, key, algorithm="RS256")
         )

@@ -117,5 +117,5 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 def _message(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"][:300]
+        return str(body["message"])[:300]
     return exc.message[:300]

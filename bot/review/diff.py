@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from unidiff import PatchedFile, PatchSet
 from unidiff.constants import DEV_NULL, RE_HUNK_HEADER
+from unidiff.patch import PatchedFile, PatchSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +161,7 @@ def _parse_section(lines: list[str]) -> FileDiff | None:
     header = lines[: headers[0]] if headers else lines
     cuts = [*headers, len(lines)]
     chunks = ["".join(lines[cuts[k] : cuts[k + 1]]) for k in range(len(headers))]
+    meta: PatchedFile | None
     try:
         meta = PatchSet(lines)[0]
         if len(meta) != len(chunks):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.beads.ids import find_issue_id
-from bot.beads.jsonl import BEADS_PATHS, BeadsIssue, parse_issues
+from bot.beads.issue import BeadsIssue
+from bot.beads.jsonl import BEADS_PATHS, parse_issues
 from bot.beads.paths import referenced_paths
 from bot.github.client import PullInfo, RepoClient
 from bot.review.diff import FileDiff, from_pr_files, parse_diff

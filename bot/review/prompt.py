@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.beads.jsonl import BeadsIssue
+from bot.beads.issue import BeadsIssue
 from bot.review.budget import Omitted
 from bot.review.marker import TrackedFinding
 from bot.review.templates import render
