@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -181,6 +182,15 @@ def test_a_lookup_by_descent_agrees_with_a_scan(beads: BeadsDolt) -> None:
         assert issues.find({"id": issue_id}) == rows[issue_id]
     assert issues.find({"id": min(rows)[:-1]}) is None  # sorts before every key
     assert issues.find({"id": max(rows) + "z"}) is None  # sorts after every key
+
+
+def test_one_reader_serves_several_threads(repo: tuple[Path, str]) -> None:
+    shared = BeadsDolt(LocalGitFiles(str(repo[0])))
+    ids = shared.issue_ids()[::7]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(shared.find_issue, ids))
+    alone = BeadsDolt(LocalGitFiles(str(repo[0])))
+    assert all(same(a, alone.find_issue(i)) for a, i in zip(found, ids, strict=True))
 
 
 def test_an_unknown_id_is_none(beads: BeadsDolt) -> None:

@@ -77,7 +77,9 @@ class LocalGitFiles:
         self.git = git
         done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         if done.returncode != 0:
-            raise NotFound(f"the repository has no {ref} (no beads Dolt data was pushed)")
+            said = done.stderr.decode(errors="replace").strip()
+            why = f": {said}" if said.startswith("fatal") else " (no beads Dolt data was pushed)"
+            raise NotFound(f"the repository at {repo} has no {ref}{why}")
         self.commit = done.stdout.decode().strip()
         listing = self._git("ls-tree", "-r", "-l", "-z", self.commit).stdout
         entries: dict[str, Entry] = {}

@@ -10,6 +10,7 @@ still read, or the lookup raises. Nothing is guessed: unknown formats raise.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,7 +55,11 @@ class IssueRecord:
 
 
 class BeadsDolt:
-    """Read beads' issues from a Dolt store's files (see files.py, gitfiles.py, blobcache.py)."""
+    """Read beads' issues from a Dolt store's files (see files.py, gitfiles.py, blobcache.py).
+
+    Opening it reads the branch's commit (so `source` names what is read). One instance may
+    serve several threads: its caches are locked or hold content-addressed data, so a race can
+    only repeat work."""
 
     def __init__(self, files: DoltFiles, branch: str = "main") -> None:
         self.db = DoltDatabase(files, branch)
@@ -62,6 +67,7 @@ class BeadsDolt:
             self.db.data_commit, self.db.commit_address, branch, self.db.commit.height
         )
         self._grouped: dict[str, dict[str, list[Row]]] = {}
+        self._lock = threading.Lock()
 
     def issue_ids(self) -> list[str]:
         """Every id in the issues table, in key order."""
@@ -97,12 +103,13 @@ class BeadsDolt:
 
     def _rows_of(self, table: str, issue_id: str) -> list[Row]:
         """Rows of `table` whose issue_id is this id (the table is scanned once, then kept)."""
-        if table not in self._grouped:
-            grouped: dict[str, list[Row]] = {}
-            for row in self.db.table(table).rows():
-                grouped.setdefault(str(row.get("issue_id")), []).append(row)
-            self._grouped[table] = grouped
-        return self._grouped[table].get(issue_id, [])
+        with self._lock:
+            if table not in self._grouped:
+                grouped: dict[str, list[Row]] = {}
+                for row in self.db.table(table).rows():
+                    grouped.setdefault(str(row.get("issue_id")), []).append(row)
+                self._grouped[table] = grouped
+            return self._grouped[table].get(issue_id, [])
 
     def _labels(self, issue_id: str, unreadable: dict[str, DoltReadError]) -> list[object]:
         return [

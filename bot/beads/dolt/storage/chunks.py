@@ -13,7 +13,6 @@ keyed by the git blob ids they were read from, so a second reader of unchanged d
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from ..errors import ChunkNotFound, CorruptData, DoltReadError, MissingBlob, Uns
 from ..files import DoltFiles, Entry
 from . import archive, compress, manifest, table
 from .layout import StoredObject, TableFile, find_table_file
+from .lru import LRU
 
 JOURNAL_NAME = "v" * 32  # go/store/nbs/journal.go chunkJournalName
 GENERATIONS = ("", "oldgen/")
@@ -29,42 +29,12 @@ GENERATIONS = ("", "oldgen/")
 _Index = table.TableIndex | archive.ArchiveIndex
 
 
-class _LRU:
-    """A small thread-safe LRU of decoded things, bounded by a byte estimate."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.items: OrderedDict[object, tuple[object, int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: object) -> object | None:
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is None:
-                return None
-            self.items.move_to_end(key)
-            return hit[0]
-
-    def put(self, key: object, value: object, size: int) -> None:
-        with self.lock:
-            if key in self.items:
-                return
-            self.items[key] = (value, size)
-            self.size += size
-            while self.size > self.limit and len(self.items) > 1:
-                _, (_, old) = self.items.popitem(last=False)
-                self.size -= old
-
-
-_INDEXES = _LRU(256 << 20)  # shared by every store in the process: keyed by blob ids
+_INDEXES = LRU(256 << 20)  # shared by every store in the process: keyed by blob ids
 
 
 def forget_indexes() -> None:
     """Drop the process's decoded indexes (benchmarks use it to start cold)."""
-    with _INDEXES.lock:
-        _INDEXES.items.clear()
-        _INDEXES.size = 0
+    _INDEXES.clear()
 
 
 @dataclass
@@ -80,8 +50,8 @@ class ChunkStore:
     def __init__(self, files: DoltFiles, blob_memory: int = 256 << 20) -> None:
         self.files = files
         entries = files.entries()
-        self._blobs = _LRU(blob_memory)
-        self._chunks = _LRU(64 << 20)
+        self._blobs = LRU(blob_memory)
+        self._chunks = LRU(64 << 20)
         self._dicts: dict[tuple[str, int], compress.Dictionary] = {}
         self._failed: dict[str, MissingBlob] = {}
         self._lock = threading.Lock()
