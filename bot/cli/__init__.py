@@ -13,10 +13,11 @@ import logging
 import os
 import sys
 
-from bot.cli import admin, serve
+from bot.about import version
+from bot.cli import admin, serve, setup
 from bot.settings import SettingsError, load_settings
 
-COMMANDS = (serve, admin)
+COMMANDS = (serve, admin, setup)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="beadle", description="Reviews pull requests against the beads issue they implement."
     )
+    top.add_argument("--version", action="version", version=f"beadle {version()}")
     sub = top.add_subparsers(required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

@@ -19,6 +19,7 @@ from . import (  # noqa: F401  (importing a routes module registers its endpoint
     github_routes_issues,
     github_routes_pulls,
     github_routes_reviews,
+    github_web,
 )
 from . import github_shapes as shapes
 from .github_auth import Auth
@@ -57,6 +58,11 @@ class FakeGitHub(HttpFront):
         self.on_redeliver: Callable[[dict], None] | None = None  # called with the delivery item
         self._repos: dict[str, Repo] = {}
         self._reactions: list[dict] = []
+        # the App manifest flow (github_web): forms posted, codes not yet converted, Apps made
+        self.manifest_posts: list[dict] = []
+        self.manifest_codes: dict[str, dict] = {}
+        self.registered_apps: list[dict] = []
+        self.app.router.routes[:0] = github_web.routes(self)  # web pages before the REST API
 
     @property
     def bot(self) -> dict:

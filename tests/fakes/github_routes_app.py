@@ -150,6 +150,44 @@ def redeliver(gh: FakeGitHub, call: Call) -> Reply:
     return Reply(202, {})
 
 
+@route("POST", "/app-manifests/{code}/conversions", auth="none")
+def convert_manifest_code(gh: FakeGitHub, call: Call) -> Reply:
+    """The manifest flow's last step: the code (once, no auth) becomes the App with its secrets.
+
+    https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest
+    """
+    with gh.lock:
+        app = gh.manifest_codes.pop(call.params["code"], None)
+        if app is not None:
+            app["converted"] = True
+    if app is None:
+        return not_found(
+            "https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest"
+        )
+    manifest = app["manifest"]
+    body = shapes.localize(shapes.example("integration-from-manifest"), gh.base_url)
+    stamp = shapes.now_iso()
+    body.update(
+        id=app["id"],
+        slug=app["slug"],
+        node_id=shapes.node_id("Integration", app["id"]),
+        owner=shapes.user(gh.base_url, app["owner"], type=app["owner_type"]),
+        name=app["name"],
+        description=manifest.get("description", ""),
+        external_url=manifest["url"],
+        html_url=f"{gh.base_url}/apps/{app['slug']}",
+        created_at=stamp,
+        updated_at=stamp,
+        permissions=dict(manifest.get("default_permissions", {})),
+        events=list(manifest.get("default_events", [])),
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        webhook_secret=app["webhook_secret"],
+        pem=app["pem"],
+    )
+    return Reply(201, body)
+
+
 @route("GET", "/rate_limit", auth="none")
 def rate_limit(gh: FakeGitHub, call: Call) -> Reply:
     body = shapes.example("rate-limit-overview")
