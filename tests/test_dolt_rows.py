@@ -14,8 +14,8 @@ from bot.beads.dolt import address
 from bot.beads.dolt.database import DoltDatabase
 from bot.beads.dolt.errors import CorruptData, NotFound, UnsupportedFormat
 from bot.beads.dolt.files import LocalDirFiles
+from bot.beads.dolt.rows import tree, values
 from bot.beads.dolt.rows import tuple as tuples
-from bot.beads.dolt.rows import values
 from bot.beads.dolt.rows.values import JSONDoc, OutOfLine
 
 DATA = Path(__file__).resolve().parent / "data" / "dolt"
@@ -187,3 +187,80 @@ def test_a_missing_table_or_branch_is_named() -> None:
         db.table("issues")
     with pytest.raises(NotFound, match="no branch trunk"):
         DoltDatabase(LocalDirFiles(REPOS / "v2" / "noms"), branch="trunk")
+
+
+# -- value trees built by hand --------------------------------------------------------------
+
+
+def fb_message(file_id: str, fields: dict[int, tuple[str, object]]) -> bytes:
+    """A Dolt message with one flatbuffer table: the 4-byte prefix, the root offset and file
+    identifier, a vtable, the table (inline scalars, offsets to vectors), then the vectors."""
+    slots = max(fields) + 1
+    vt_len = 4 + 2 * slots
+    inline = b""
+    offsets = [0] * slots
+    later: list[tuple[int, bytes]] = []  # (position of the uoffset in the table, vector bytes)
+    for slot in sorted(fields):
+        kind, value = fields[slot]
+        offsets[slot] = 4 + len(inline)
+        if kind == "u8":
+            inline += struct.pack("<B", value)
+        elif kind == "u64":
+            inline += struct.pack("<Q", value)
+        else:
+            data = bytes(value) if kind == "bytes" else struct.pack(f"<{len(value)}H", *value)
+            count = len(value)
+            later.append((len(inline), struct.pack("<I", count) + data))
+            inline += b"\0\0\0\0"
+    vtable_at = 12
+    table_at = vtable_at + vt_len
+    table = bytearray(struct.pack("<i", table_at - vtable_at) + inline)
+    tail = b""
+    for at, vector in later:
+        vector_at = table_at + len(table) + len(tail)
+        struct.pack_into("<I", table, 4 + at, vector_at - (table_at + 4 + at))
+        tail += vector
+    vtable = struct.pack(f"<HH{slots}H", vt_len, len(table), *offsets)
+    body = struct.pack("<I", table_at - 4) + file_id.encode() + vtable + bytes(table) + tail
+    return bytes([27]) + len(body).to_bytes(3, "big") + body
+
+
+def test_a_json_document_over_address_map_and_blob_nodes() -> None:
+    """JSON documents are ADRM internal nodes over BLOB leaves (prolly/tree/json_chunker.go)."""
+    leaves = [b'{"a": [1, ', b'2], "b": "x"}']
+    store = {}
+    for payload in leaves:
+        msg = fb_message("BLOB", {0: ("bytes", payload), 3: ("u64", 1), 4: ("u8", 0)})
+        store[address.of(msg)] = msg
+    keys = b"$.a$.b"
+    root = fb_message(
+        "ADRM",
+        {
+            0: ("bytes", keys),
+            1: ("u16s", (0, 3, 6)),
+            2: ("bytes", b"".join(store)),
+            4: ("u64", 2),
+            5: ("u8", 1),
+        },
+    )
+    store[address.of(root)] = root
+
+    def get(addr: bytes, what: str) -> bytes:
+        return store[addr]
+
+    data = tree.value_bytes(get, address.of(root), "column metadata")
+    assert data == b'{"a": [1, 2], "b": "x"}'
+    assert values.parse_json(data, "column metadata") == JSONDoc({"a": [1, 2], "b": "x"})
+    assert tree.value_bytes(get, address.EMPTY, "column metadata") == b""
+
+
+def test_a_value_tree_whose_levels_do_not_fall_by_one_is_refused() -> None:
+    leaf = fb_message("BLOB", {0: ("bytes", b"text"), 3: ("u64", 1), 4: ("u8", 0)})
+    top = fb_message("BLOB", {1: ("bytes", address.of(leaf)), 3: ("u64", 1), 4: ("u8", 2)})
+    store = {address.of(leaf): leaf, address.of(top): top}
+    with pytest.raises(CorruptData, match="level-0 node under a level-2 node"):
+        tree.value_bytes(lambda a, w: store[a], address.of(top), "column notes")
+    prolly = fb_message("TUPM", {0: ("bytes", b""), 1: ("u16s", (0,)), 10: ("u8", 0)})
+    store[address.of(prolly)] = prolly
+    with pytest.raises(CorruptData, match="not a BLOB node"):
+        tree.value_bytes(lambda a, w: store[a], address.of(prolly), "column notes")
