@@ -264,3 +264,43 @@ def test_a_value_tree_whose_levels_do_not_fall_by_one_is_refused() -> None:
     store[address.of(prolly)] = prolly
     with pytest.raises(CorruptData, match="not a BLOB node"):
         tree.value_bytes(lambda a, w: store[a], address.of(prolly), "column notes")
+
+
+def test_a_value_column_in_an_unknown_encoding_does_not_sink_the_row() -> None:
+    from bot.beads.dolt.message.schema import Column, Schema
+    from bot.beads.dolt.rows.table import TableRows
+    from bot.beads.dolt.rows.values import Undecodable
+
+    def column(name: str, encoding: int, key: bool = False) -> Column:
+        return Column(name, "", encoding, 0, key, not key, False, False, False, False)
+
+    schema = Schema(
+        (column("id", 128, True), column("mood", 19), column("title", 128)),
+        (0,),
+        (1, 2),
+        309,
+        False,
+    )
+    key, value = make_tuple(b"bd-1\0"), make_tuple(b"\x02\x00", b"hello\0")
+    leaf = fb_message(
+        "TUPM",
+        {
+            0: ("bytes", key),
+            1: ("u16s", (0, len(key))),
+            3: ("bytes", value),
+            4: ("u16s", (0, len(value))),
+            9: ("u64", 1),
+            10: ("u8", 0),
+        },
+    )
+    rows = TableRows("issues", schema, leaf, lambda a, w: b"", tree.Nodes(lambda a, w: b""))
+    (row,) = list(rows.rows())
+    assert row["id"] == "bd-1" and row["title"] == "hello"
+    mood = row["mood"]
+    assert isinstance(mood, Undecodable)
+    assert str(mood.error) == (
+        "column mood of table issues uses the Enum encoding, which this reader does not decode"
+    )
+    found = rows.find({"id": "bd-1"})  # by descent: a String key under utf8mb4_0900_bin
+    assert found is not None and found["title"] == "hello"
+    assert isinstance(found["mood"], Undecodable)

@@ -19,7 +19,7 @@ from .database import DoltDatabase
 from .errors import DoltReadError
 from .files import DoltFiles
 from .rows.table import Row, TableRows
-from .rows.values import OutOfLine, Value
+from .rows.values import OutOfLine, Undecodable, Value
 
 ISSUES = "issues"
 
@@ -82,7 +82,7 @@ class BeadsDolt:
         if row is None:
             return None
         unreadable: dict[str, DoltReadError] = {}
-        fields = _resolved(issues, row, unreadable, "")
+        fields = _resolved(issues, row, unreadable)
         out = shape.issue_fields({k: shape.plain(k, v) for k, v in fields.items()})
         loaders: tuple[tuple[str, Loader], ...] = (
             ("labels", self._labels),
@@ -123,7 +123,7 @@ class BeadsDolt:
         out: list[object] = []
         for row in self._rows_of("dependencies", issue_id):
             errors: dict[str, DoltReadError] = {}
-            resolved = _resolved(table, row, errors, "")
+            resolved = _resolved(table, row, errors)
             for column, exc in errors.items():
                 if column in shape.DEPENDENCY_REQUIRED:
                     raise exc
@@ -137,7 +137,7 @@ class BeadsDolt:
         rows: list[dict[str, Value]] = []
         for row in self._rows_of("comments", issue_id):
             errors: dict[str, DoltReadError] = {}
-            rows.append(_resolved(table, row, errors, ""))
+            rows.append(_resolved(table, row, errors))
             if errors:
                 raise next(iter(errors.values()))
         rows.sort(key=lambda r: (_sort_time(r.get("created_at")), str(r.get("id") or "")))
@@ -154,17 +154,18 @@ def _sort_time(value: Value) -> dt.datetime:
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-def _resolved(
-    table: TableRows, row: Row, unreadable: dict[str, DoltReadError], label: str
-) -> dict[str, Value]:
+def _resolved(table: TableRows, row: Row, unreadable: dict[str, DoltReadError]) -> dict[str, Value]:
     """The row with out-of-line values fetched; failures go to `unreadable` by column."""
     out: dict[str, Value] = {}
     for name, value in row.items():
+        if isinstance(value, Undecodable):
+            unreadable[name] = value.error
+            continue
         if isinstance(value, OutOfLine):
             try:
                 value = table.resolve(value, name)
             except DoltReadError as exc:
-                unreadable[label + name if label else name] = exc.with_traceback(None)
+                unreadable[name] = exc.with_traceback(None)
                 continue
         out[name] = value
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ..errors import CorruptData, DoltReadError
+from ..errors import CorruptData, DoltReadError, UnsupportedFormat
 from ..message.nodes import Node, decode_prolly
 from ..message.schema import Column, Schema
 from . import tree, values
@@ -44,6 +44,8 @@ class TableRows:
         return self.root.tree_count
 
     def _decode(self, columns: tuple[Column, ...], tup: bytes, part: str) -> Row:
+        """A tuple's fields by column. A value column in an encoding this reader does not
+        decode becomes Undecodable (the rest of the row still reads); a key column raises."""
         fields = split(tup, f"a {part} tuple of table {self.name}")
         if len(fields) > len(columns):
             raise CorruptData(
@@ -53,13 +55,16 @@ class TableRows:
         row: Row = {}
         for i, column in enumerate(columns):
             raw = fields[i] if i < len(fields) else None
-            row[column.name] = (
-                None
-                if raw is None
-                else values.decode(
-                    column.encoding, raw, f"column {column.name} of table {self.name}"
-                )
-            )
+            if raw is None:
+                row[column.name] = None
+                continue
+            what = f"column {column.name} of table {self.name}"
+            try:
+                row[column.name] = values.decode(column.encoding, raw, what)
+            except UnsupportedFormat as exc:
+                if part == "key":
+                    raise
+                row[column.name] = values.Undecodable(exc.with_traceback(None))
         return row
 
     def decode_key(self, key: bytes) -> Row:

@@ -89,7 +89,27 @@ class JSONDoc:
     value: object
 
 
-Value = int | float | str | bytes | Decimal | dt.date | dt.datetime | OutOfLine | JSONDoc | None
+@dataclass(frozen=True)
+class Undecodable:
+    """A value column whose encoding this reader does not decode: the row still reads, and
+    whoever needs this field gets `error`."""
+
+    error: UnsupportedFormat
+
+
+Value = (
+    int
+    | float
+    | str
+    | bytes
+    | Decimal
+    | dt.date
+    | dt.datetime
+    | OutOfLine
+    | JSONDoc
+    | Undecodable
+    | None
+)
 
 
 def sqlite4_varint(buf: bytes, what: str) -> tuple[int, int]:
