@@ -26,7 +26,8 @@ class GitData(Protocol):
     def commit_tree(self, commit_sha: str) -> str: ...
 
     def tree(self, tree_sha: str) -> Sequence[tuple[str, str, str, int | None]]:
-        """Every entry below the tree, recursively: (path, type, sha, size)."""
+        """Every entry below the tree, recursively: (path, type, sha, size); it must raise
+        rather than return a truncated listing (GitHub's recursive tree API can truncate)."""
         ...
 
     def blob(self, sha: str) -> bytes: ...
