@@ -57,8 +57,10 @@ def test_search_order_title_body_branch_commits() -> None:
         ("beads: proj-qrs", "proj-qrs"),
         ("work on citations-0o2 today", "citations-0o2"),
         ("child bd-a3f8.1.2 done", "bd-a3f8.1.2"),
-        ("old style bd-123", "bd-123"),
-        ("UPPER CASE BD-A3F8", "bd-a3f8"),
+        ("old style (bd-123)", "bd-123"),  # bare, a sequential id needs the project prefix
+        ("Case kept (gt-gastown-polecat-Toast)", None),  # a hand-made id needs its prefix known
+        ("UPPER CASE BD-A3F8", None),  # ids are case-sensitive; beads writes hashes lower-case
+        ("Closes bd-Kwro", None),
         ("my-app-a3f8 is the id", "my-app-a3f8"),
         ("see bd-a3f8.", "bd-a3f8"),
         ("[bd-abc] Fix auth", "bd-abc"),
@@ -68,7 +70,7 @@ def test_search_order_title_body_branch_commits() -> None:
         ("Fixes #bd-abc\nand more", "bd-abc"),
     ],
 )
-def test_id_shapes(text: str, expected: str) -> None:
+def test_id_shapes(text: str, expected: str | None) -> None:
     assert find(title=text) == expected
 
 
@@ -109,11 +111,18 @@ def test_branch_forms() -> None:
 
 def test_known_ids_are_preferred_in_search_order() -> None:
     known = {"bd-abc", "bd-def"}
-    # The title's candidate is not a known id; the body's is, and it wins.
-    assert find(title="Refs (bd-a1b2)", body="part of bd-def", known=known) == "bd-def"
-    assert find(title="fix-typo", commits=("x (bd-zzz)", "y (bd-abc)"), known=known) == "bd-abc"
-    # Known ids are matched case-insensitively.
-    assert find(title="BD-ABC", known={"BD-ABC"}) == "bd-abc"
+    # The title's explicit id is not a known id; the body's bare one is, and it does not outrank
+    # an explicit id. Between explicit ids search order decides.
+    assert find(title="Refs (bd-a1b2)", body="part of bd-def", known=known) == "bd-a1b2"
+    assert find(title="fix-typo", commits=("x (bd-zzz)", "y (bd-abc)"), known=known) == "bd-zzz"
+    # A bare known id outranks a bare unknown one.
+    assert find(title="Bump bd-a1b2 parser", body="part of bd-def", known=known) == "bd-def"
+    # Known ids keep their case, and match another case when only one known id folds so.
+    assert find(title="BD-ABC", known={"BD-ABC"}) == "BD-ABC"
+    assert find(title="UPPER CASE BD-A3F8", known={"bd-a3f8"}) == "bd-a3f8"
+    assert find(title="Stop (gt-gastown-polecat-Toast)", known={"gt-gastown-polecat-Toast"}) == (
+        "gt-gastown-polecat-Toast"
+    )
     # No known candidate at all: the rule for unknown ids applies.
     assert find(title="Refs (bd-a1b2)", known=known) == "bd-a1b2"
     # A known id hidden inside a longer hyphenated word is still found.
