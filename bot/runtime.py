@@ -11,11 +11,14 @@ from datetime import timedelta
 from starlette.applications import Starlette
 
 from bot.github.app import GitHubApp
+from bot.github.errors import GitHubError
 from bot.github.redeliver import redeliver_missed
 from bot.intake.group_commit import Intake, RecordBatch
 from bot.intake.web import create_app
 from bot.model.client import OpenAIReviewer
+from bot.queue.identity import this_process
 from bot.queue.jobs import Delivery, Recorded
+from bot.queue.membership import Membership
 from bot.queue.pool import WorkerPool
 from bot.queue.store import Store
 from bot.queue.worker import RetryPolicy, Worker, utcnow
@@ -54,6 +57,8 @@ class Runtime:
 
     def pool(self) -> WorkerPool:
         policy = RetryPolicy(max_attempts=self.settings.max_attempts, base=self.settings.retry_base)
+        identity = this_process(self.settings.worker_host)
+        membership = Membership(self.store, identity, every=self.settings.worker_heartbeat)
         return WorkerPool(
             lambda name: Worker(
                 store=self.store,
@@ -63,8 +68,11 @@ class Runtime:
                 policy=policy,
                 poll=self.settings.poll_interval,
                 lease=timedelta(seconds=self.settings.lease_seconds),
+                process=lambda: membership.id,
             ),
             size=self.settings.workers,
+            prefix=f"{identity.host}:{identity.pid}",
+            membership=membership,
         )
 
     def web(self, *, with_workers: bool) -> Starlette:
@@ -110,5 +118,7 @@ class Runtime:
                     self.store,
                     since=utcnow() - timedelta(seconds=max(every * 2, 3600)),
                 )
+            except GitHubError as exc:
+                log.warning("periodic redelivery failed: %s", exc)
             except Exception:
                 log.exception("periodic redelivery failed")

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
     retry_base: float = Field(default=5.0, gt=0, validation_alias="BEADLE_RETRY_BASE")
     poll_interval: float = Field(default=1.0, gt=0, validation_alias="BEADLE_POLL_INTERVAL")
+    # How a dead worker process is told (bot/queue/identity.py): its host name must tell the
+    # machines (and containers) that share one database apart.
+    worker_host: str | None = Field(default=None, validation_alias="BEADLE_WORKER_HOST")
+    worker_heartbeat: float = Field(
+        default=2.0, gt=0, le=60, validation_alias="BEADLE_WORKER_HEARTBEAT"
+    )
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
 
     @field_validator("app_id", "webhook_secret", "openai_api_key", mode="after")
@@ -105,3 +111,73 @@ def _describe(exc: ValidationError) -> str:
             named = not name or name.upper() in text  # the message names its variable itself
             problems.append(text if named else f"{name}: {text}")
     return "; ".join(problems)
+
+
+class ModelSettings(BaseSettings):
+    """What `beadle review` needs of the model: the `OPENAI_*` settings and the token room,
+    without the App's. The key is optional here because a dry run asks no model; `api_key()`
+    names it when a review needs it."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    model: str = Field(default="gpt-4.1", validation_alias="BEADLE_MODEL")
+    context_tokens: int = Field(default=128_000, ge=8_000, validation_alias="BEADLE_CONTEXT_TOKENS")
+    answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
+    model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
+    model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
+
+    def api_key(self) -> str:
+        key = self.openai_api_key.get_secret_value().strip() if self.openai_api_key else ""
+        if not key:
+            raise SettingsError("missing required setting OPENAI_API_KEY")
+        return key
+
+
+class GitHubSettings(BaseSettings):
+    """How `beadle review OWNER/REPO#N` reaches GitHub: a token (`GITHUB_TOKEN`, a personal or
+    an Actions token) or the App's credentials; every field optional, the command says which
+    pair is missing."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
+    github_token: SecretStr | None = Field(default=None, validation_alias="GITHUB_TOKEN")
+    app_id: str | None = Field(default=None, validation_alias="APP_ID")
+    private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
+    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH")
+    bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
+
+    def token(self) -> str | None:
+        value = self.github_token.get_secret_value().strip() if self.github_token else ""
+        return value or None
+
+    def app_key_pem(self) -> str | None:
+        """The App's PEM key when APP_ID and a key are set, else None."""
+        if not (self.app_id or "").strip():
+            return None
+        if self.private_key is not None and self.private_key.get_secret_value().strip():
+            return self.private_key.get_secret_value().replace("\\n", "\n")
+        if self.private_key_path is None:
+            return None
+        try:
+            return self.private_key_path.read_text()
+        except OSError as exc:
+            raise SettingsError(
+                f"PRIVATE_KEY_PATH: cannot read {self.private_key_path}: {exc.strerror}"
+            ) from None
+
+
+def load_model_settings(**overrides: object) -> ModelSettings:
+    try:
+        return ModelSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def load_github_settings(**overrides: object) -> GitHubSettings:
+    try:
+        return GitHubSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None

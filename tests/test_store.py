@@ -6,9 +6,12 @@ driven by a fixed clock; only the concurrency tests use the real one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import random
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -20,10 +23,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import create_engine, event, insert, select
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
+from bot.queue.identity import ProcessIdentity, this_process
+from bot.queue.registry import LOCK_CLASS
 from bot.queue.request import Mode, ReviewRequest
 from bot.queue.schema import SCHEMA_VERSION, jobs, schema_version
 from bot.queue.store import Delivery, JobState, Store, coalesce, normalise_url
@@ -558,3 +564,269 @@ def test_processes_share_the_queue(database_url: str) -> None:
             assert all(runs.values()), "each process finished some jobs"
         done = [d for run in runs.values() for d in run]
         _assert_each_job_done_once_and_never_two_at_a_time_per_pr(store, done)
+
+
+# -- worker processes: a dead owner's jobs go back to the queue at once ------------------------
+
+REGISTER_AND_EXIT = """
+import sys
+from datetime import UTC, datetime
+from bot.queue.identity import this_process
+from bot.queue.store import Store
+store = Store(sys.argv[1])
+print(store.register_process(this_process(), now=datetime.now(UTC)), flush=True)
+"""  # and exit without a word: the pid is gone, and so is the PostgreSQL session
+
+
+def _process_that_exited(database_url: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTER_AND_EXIT, database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def _reap(store: Store, me: int | None, when: datetime = T0) -> dict[int, str]:
+    return store.reap(me=me, host=this_process().host, now=when, stale_after=timedelta(seconds=20))
+
+
+def test_the_jobs_of_a_process_that_died_are_pending_again_at_once(
+    store: Store, database_url: str
+) -> None:
+    me = store.register_process(this_process(), now=T0)
+    dead = _process_that_exited(database_url)
+    store.record_delivery(push("1", req(pr=1)))
+    store.record_delivery(push("2", req(pr=2)))
+    lost = store.claim(worker="dead:0", lease=LEASE, now=at(1), process=dead)
+    kept = store.claim(worker="me:0", lease=LEASE, now=at(1), process=me)
+    assert lost is not None and kept is not None
+
+    handed_back = _reap(store, me, at(2))
+
+    assert list(handed_back) == [lost.id]
+    again = store.job(lost.id)
+    assert again is not None
+    assert (again.state, again.run_after, again.attempts) == (JobState.PENDING, at(2), 1)
+    assert again.last_error is not None and "worker process" in again.last_error
+    assert [p.id for p in store.processes()] == [me]  # the dead one is forgotten
+    taken = store.claim(worker="me:1", lease=LEASE, now=at(2), process=me)  # long before the lease
+    assert taken is not None and (taken.id, taken.attempts) == (lost.id, 2)
+    assert store.job(kept.id) == kept  # a live process keeps its job
+    assert _reap(store, me, at(3)) == {}
+
+
+def test_a_live_process_keeps_its_jobs_and_old_jobs_keep_their_lease(store: Store) -> None:
+    me = store.register_process(this_process(), now=T0)
+    peer = store.register_process(this_process(), now=T0)  # alive: this very process
+    store.record_deliveries([push(f"d{n}", req(pr=n)) for n in range(3)])
+    mine = store.claim(worker="peer:0", lease=LEASE, now=at(1), process=peer)
+    legacy = store.claim(worker="old-beadle", lease=LEASE, now=at(1))  # no process recorded
+
+    assert _reap(store, me, at(1000)) == {}
+    assert {p.id for p in store.processes()} == {me, peer}
+    assert mine is not None and legacy is not None
+    assert store.job(mine.id) == mine and store.job(legacy.id) == legacy
+
+
+def test_the_jobs_of_a_process_no_longer_registered_are_handed_back(store: Store) -> None:
+    me = store.register_process(this_process(), now=T0)
+    gone = store.register_process(this_process(), now=T0)
+    store.record_delivery(push("1", req()))
+    job = store.claim(worker="gone:0", lease=LEASE, now=at(1), process=gone)
+    assert job is not None
+    store.unregister_process(gone)  # stopped without releasing its job
+
+    assert list(_reap(store, me, at(2))) == [job.id]
+    again = store.job(job.id)
+    assert again is not None and again.state == JobState.PENDING
+
+
+def test_a_reaped_job_folds_into_the_pending_job_of_its_pr(store: Store, database_url: str) -> None:
+    me = store.register_process(this_process(), now=T0)
+    dead = _process_that_exited(database_url)
+    store.record_delivery(push("1", req(sha="s1", mode=Mode.FULL)))
+    job = store.claim(worker="dead:0", lease=LEASE, now=at(1), process=dead)
+    assert job is not None
+    newer_id = store.record_delivery(push("2", req(sha="s2"), at(2))).job_id
+
+    assert list(_reap(store, me, at(3))) == [job.id]
+    old, newer = store.job(job.id), store.job(newer_id or 0)
+    assert old is not None and newer is not None
+    assert (old.state, old.outcome) == (JobState.DONE, f"superseded by job {newer_id}")
+    assert (newer.state, newer.request.head_sha, newer.request.mode) == (
+        JobState.PENDING,
+        "s2",
+        Mode.FULL,
+    )
+
+
+def test_a_reaped_worker_cannot_touch_the_job_again(store: Store, database_url: str) -> None:
+    """A process judged dead that was merely cut off: its late heartbeat and finish are refused,
+    and it learns before posting that the job is no longer its own."""
+    me = store.register_process(this_process(), now=T0)
+    dead = _process_that_exited(database_url)
+    store.record_delivery(push("1", req()))
+    job = store.claim(worker="dead:0", lease=LEASE, now=at(1), process=dead)
+    assert job is not None and store.holds(job.id, worker="dead:0")
+    _reap(store, me, at(2))
+
+    assert not store.holds(job.id, worker="dead:0")
+    assert not store.heartbeat(job.id, worker="dead:0", lease=LEASE, now=at(3))
+    store.finish(job.id, worker="dead:0", outcome="late", now=at(3))
+    again = store.job(job.id)
+    assert again is not None and again.state == JobState.PENDING
+
+
+def test_a_worker_s_own_job_whose_outcome_was_lost_is_handed_back_first(store: Store) -> None:
+    me = store.register_process(this_process(), now=T0)
+    store.record_deliveries([push("1", req(pr=1)), push("2", req(pr=2), at(1))])
+    first = store.claim(worker="me:0", lease=LEASE, now=at(2), process=me)
+    assert first is not None
+    # ... its finish never reached the database; the same worker asks for its next job:
+    again = store.claim(worker="me:0", lease=LEASE, now=at(3), process=me)
+    assert again is not None and again.id == first.id
+    assert again.last_error is not None and "outcome was never recorded" in again.last_error
+    other = store.claim(worker="me:1", lease=LEASE, now=at(3), process=me)
+    assert other is not None and other.request.pr_number == 2  # other workers are not affected
+
+
+def test_a_process_judged_dead_registers_again(store: Store) -> None:
+    me = store.register_process(this_process(), now=T0)
+    assert store.process_heartbeat(me, now=at(1))
+    (row,) = store.processes()
+    assert (row.id, row.identity, row.seen_at) == (me, this_process(), at(1))
+    store.unregister_process(me)  # what a peer's reap does to a process it judged dead
+    assert not store.process_heartbeat(me, now=at(2))
+
+
+def test_a_finish_that_loses_its_connection_is_retried(
+    database_url: str, postgres_admin_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no connection to lose")
+    with Store(database_url) as store, _killer(store, postgres_admin_url, times=2) as killed:
+        store.record_delivery(push("1", req()))
+        job = store.claim(worker="w", lease=LEASE, now=at(1), process=1)
+        assert job is not None
+        killed.arm("UPDATE jobs")
+        with caplog.at_level(logging.WARNING, logger="bot.queue.store"):
+            store.finish(job.id, worker="w", outcome="reviewed", now=at(2))
+
+        assert killed.count == 2  # two connections died under the finish
+        assert caplog.text.count("lost the database connection") == 2
+        done = store.job(job.id)
+        assert done is not None and (done.state, done.outcome) == (JobState.DONE, "reviewed")
+
+
+def test_a_finish_lost_for_good_is_reconciled_at_the_next_claim(
+    database_url: str, postgres_admin_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no connection to lose")
+    with Store(database_url, reconnect_within=0.3) as store:
+        store.record_delivery(push("1", req()))
+        job = store.claim(worker="w", lease=LEASE, now=at(1), process=1)
+        assert job is not None
+        with _killer(store, postgres_admin_url, times=1000) as killed:
+            killed.arm("UPDATE jobs")
+            with pytest.raises(OperationalError):
+                store.finish(job.id, worker="w", outcome="reviewed", now=at(2))
+        stuck = store.job(job.id)
+        assert stuck is not None and stuck.state == JobState.RUNNING
+        assert store.claim(worker="other", lease=LEASE, now=at(3), process=2) is None
+
+        again = store.claim(worker="w", lease=LEASE, now=at(3), process=1)
+        assert again is not None and again.id == job.id  # not two minutes later
+        store.finish(job.id, worker="w", outcome="already posted", now=at(4))
+        done = store.job(job.id)
+        assert done is not None and done.state == JobState.DONE
+
+
+def test_a_broken_lock_session_is_a_dead_process(
+    database_url: str, postgres_admin_url: str
+) -> None:
+    """PostgreSQL: the server drops the advisory lock with the session, and peers on any host
+    take that as the process's death, whatever its heartbeat says."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite processes are judged by pid and heartbeat")
+    with Store(database_url) as mine, Store(database_url) as theirs:
+        me = mine.register_process(this_process(), now=T0)
+        them = theirs.register_process(ProcessIdentity("elsewhere", 1, "x"), now=T0)
+        theirs.record_delivery(push("1", req()))
+        job = theirs.claim(worker="them:0", lease=LEASE, now=at(1), process=them)
+        assert job is not None
+        assert _reap(mine, me, at(1)) == {}  # its lock is held: alive on whatever host
+
+        _terminate_lock_session(postgres_admin_url, database_url, them)
+        assert list(_reap(mine, me, at(2))) == [job.id]
+        assert not theirs.process_heartbeat(them, now=at(3))  # it finds out, and re-registers
+        assert theirs.register_process(ProcessIdentity("elsewhere", 1, "x"), now=at(3)) > them
+
+
+def test_an_old_database_is_migrated(database_url: str) -> None:
+    engine = create_engine(normalise_url(database_url))
+    try:
+        with Store(database_url) as store:
+            job_id = store.record_delivery(push("1", req())).job_id
+        with engine.begin() as conn:  # back to version 1
+            conn.execute(text("ALTER TABLE jobs DROP COLUMN process_id"))
+            conn.execute(text("DROP TABLE worker_processes"))
+            conn.execute(text("DELETE FROM schema_version WHERE version > 1"))
+        with Store(database_url) as store:
+            job = store.job(job_id or 0)
+            assert job is not None and job.process_id is None
+            me = store.register_process(this_process(), now=T0)
+            claimed = store.claim(worker="w", lease=LEASE, now=at(1), process=me)
+            assert claimed is not None and claimed.process_id == me
+        with engine.connect() as conn:
+            assert conn.execute(select(func.max(schema_version.c.version))).scalar() == 2
+    finally:
+        engine.dispose()
+
+
+class _Killer:
+    """Terminates the PostgreSQL backend under the store's next statements that start with a
+    given text, for real (pg_terminate_backend), up to `times` times."""
+
+    def __init__(self, admin_url: str, times: int) -> None:
+        self.admin = psycopg.connect(_libpq(admin_url), autocommit=True)
+        self.times, self.count, self.prefix = times, 0, None
+
+    def arm(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def before(self, _conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if self.prefix and statement.startswith(self.prefix) and self.count < self.times:
+            self.count += 1
+            pid = cursor.connection.info.backend_pid
+            self.admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+@contextlib.contextmanager
+def _killer(store: Store, admin_url: str, *, times: int) -> Iterator[_Killer]:
+    killer = _Killer(admin_url, times)
+    event.listen(store._engine, "before_cursor_execute", killer.before)
+    try:
+        yield killer
+    finally:
+        event.remove(store._engine, "before_cursor_execute", killer.before)
+        killer.admin.close()
+
+
+def _terminate_lock_session(admin_url: str, database_url: str, process_id: int) -> None:
+    """Terminate the session that holds this process's advisory lock, as a network cut would."""
+    with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND classid = %s AND objid = %s AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = %s)",
+            (LOCK_CLASS, process_id, database_url.rsplit("/", 1)[1]),
+        ).fetchall()
+    assert rows == [(True,)]
+
+
+def _libpq(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]

@@ -1,9 +1,10 @@
 """Workers: claim a job, run the review, heartbeat the lease, retry or give up visibly.
 
-A job's lease is renewed while it runs; if the process dies, the lease lapses and another worker
-takes the job over. Transient failures (model 429/5xx/timeouts, GitHub 5xx/rate limits) are
-retried with exponential backoff and jitter, up to `max_attempts`; then the job is dead and a
-note on the PR says so. A retried job never posts twice: its review carries the job's key.
+A job's lease is renewed while it runs. If the process dies, its registered peers (or its own
+successor) see it gone within seconds and hand the job back (bot/queue/membership.py); the
+lease lapsing is the last resort. Transient failures (model 429/5xx/timeouts, GitHub 5xx/rate
+limits) are retried with exponential backoff and jitter, up to `max_attempts`; then the job is
+dead and a note on the PR says so. A retried job never posts twice: its review carries the job's key.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class RetryPolicy:
     cap: float = 600.0
 
     def delay(self, attempts: int, retry_after: float | None, *, rng: random.Random) -> float:
-        backoff = min(self.cap, self.base * 2 ** max(attempts - 1, 0)) * rng.uniform(0.5, 1.5)
+        backoff = min(self.cap, self.base * 2.0 ** max(attempts - 1, 0)) * rng.uniform(0.5, 1.5)
         return max(backoff, min(retry_after or 0.0, self.cap))
 
 
@@ -60,9 +61,11 @@ class Worker:
         lease: timedelta = timedelta(minutes=2),
         poll: float = 1.0,
         clock: Clock = utcnow,
+        process: Callable[[], int | None] = lambda: None,
     ) -> None:
         self.store, self.reviewer, self.github, self.name = store, reviewer, github, name
         self.policy, self.lease, self.poll, self.clock = policy, lease, poll, clock
+        self.process = process  # the registered worker process (Membership.id), if any
         self.current: Job | None = None
         self._rng = random.Random()
 
@@ -79,7 +82,11 @@ class Worker:
                     wake.clear()
 
     def run_once(self, stop: threading.Event | None = None) -> bool:
-        job = self.store.claim(worker=self.name, lease=self.lease, now=self.clock())
+        """Claim one job and run it; False when there was nothing to claim. Only a failed claim
+        raises: a job's own failures end in its row (or, if even that fails, in the log)."""
+        job = self.store.claim(
+            worker=self.name, lease=self.lease, now=self.clock(), process=self.process()
+        )
         if job is None:
             return False
         self.current = job
@@ -87,11 +94,28 @@ class Worker:
         beat = threading.Thread(target=self._heartbeat, args=(job, done, lost), daemon=True)
         beat.start()
         try:
-            self._run(job, still_held=lambda: not lost.is_set())
+            self._run(job, still_held=lambda: self._still_held(job, lost))
+        except Exception:
+            log.exception(
+                "job %s: could not record its outcome; it stays running, and this worker "
+                "takes it up again at its next claim (the review is not posted twice)",
+                job.id,
+            )
         finally:
             done.set()
             self.current = None
         return True
+
+    def _still_held(self, job: Job, lost: threading.Event) -> bool:
+        """Asked just before posting. The database has the last word: a peer may have judged
+        this process dead and handed the job back since the last heartbeat."""
+        if lost.is_set():
+            return False
+        try:
+            return self.store.holds(job.id, worker=self.name)
+        except Exception:  # the database is away: the lease, renewed until now, still stands
+            log.warning("job %s: could not confirm the lease before posting", job.id)
+            return True
 
     def _heartbeat(self, job: Job, done: threading.Event, lost: threading.Event) -> None:
         while not done.wait(self.lease.total_seconds() / 3):
