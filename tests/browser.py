@@ -54,6 +54,7 @@ def chromium_path() -> str | None:
 class Chromium:
     def __init__(self, executable: str, profile: Path) -> None:
         profile.mkdir(parents=True, exist_ok=True)
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a reused profile's old port
         self._proc = subprocess.Popen(
             [
                 executable,
@@ -67,11 +68,17 @@ class Chromium:
             start_new_session=True,  # its renderers and helpers share its process group
         )
         self._ids = itertools.count(1)
-        port_file = profile / "DevToolsActivePort"
+        self._ws: websocket.WebSocket | None = None
+        try:
+            self._ws = self._connect(profile / "DevToolsActivePort")
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, port_file: Path) -> websocket.WebSocket:
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
             if time.monotonic() > deadline or self._proc.poll() is not None:
-                self.close()
                 raise BrowserError("chromium did not open its DevTools port")
             time.sleep(0.05)
         port = int(port_file.read_text().split("\n")[0])
@@ -79,11 +86,12 @@ class Chromium:
             targets = json.loads(answer.read())
         page = next(t for t in targets if t.get("type") == "page")
         # No Origin header: Chromium refuses DevTools websockets from origins it was not told of.
-        self._ws = websocket.create_connection(
+        return websocket.create_connection(
             page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
         )
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
+        assert self._ws is not None
         ident = next(self._ids)
         self._ws.send(json.dumps({"id": ident, "method": method, "params": params}))
         while True:
@@ -138,9 +146,8 @@ class Chromium:
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot")["data"]))
 
     def close(self) -> None:
-        ws = getattr(self, "_ws", None)
-        if ws is not None:
-            ws.close()
+        if self._ws is not None:
+            self._ws.close()
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(self._proc.pid, sig)  # the group this Chromium leads, nothing else

@@ -129,7 +129,7 @@ def test_the_conversion_gives_the_settings_and_the_install_link(gh):
     assert app.install_url == f"{gh.base_url}/apps/beadle/installations/new"
     assert app.settings() == {
         "APP_ID": str(body["id"]),
-        "PRIVATE_KEY": body["pem"],
+        "PRIVATE_KEY": body["pem"].replace("\n", "\\n"),
         "WEBHOOK_SECRET": body["webhook_secret"],
         "BEADLE_BOT_LOGIN": "beadle[bot]",
     }
@@ -140,7 +140,7 @@ def test_the_conversion_gives_the_settings_and_the_install_link(gh):
 def test_a_conversion_without_a_webhook_secret_still_keeps_the_key(gh):
     body = {**conversion(gh), "webhook_secret": None}
     settings = manifest.parse_conversion(body).settings()
-    assert "WEBHOOK_SECRET" not in settings and settings["PRIVATE_KEY"] == body["pem"]
+    assert "WEBHOOK_SECRET" not in settings and settings["PRIVATE_KEY"].startswith("-----BEGIN")
 
 
 @pytest.mark.parametrize("missing", ["id", "slug", "html_url", "pem"])
@@ -319,7 +319,7 @@ def test_an_env_it_cannot_write_keeps_the_app_until_a_retry(gh, tmp_path):
         assert retried.status_code == 200
         wait_for(lambda: served.done, what="the page to call it done")
         values = envfile.values((tmp_path / "missing" / ".env").read_text())
-        assert values["PRIVATE_KEY"] == gh.registered_apps[0]["pem"]
+        assert values["PRIVATE_KEY"].replace("\\n", "\n") == gh.registered_apps[0]["pem"]
 
 
 def test_settings_set_while_the_page_was_open_are_not_replaced(page, gh):

@@ -114,13 +114,14 @@ def test_one_click_registers_the_app_and_writes_env(gh, start_setup, browser: Ch
     assert mode(env_file) == 0o600
     values = read_env(tmp_path)
     assert values["APP_ID"] == str(app["id"])
-    assert values["PRIVATE_KEY"] == app["pem"]
+    assert values["PRIVATE_KEY"] == app["pem"].replace("\n", "\\n"), "one line, as Docker reads it"
     assert values["WEBHOOK_SECRET"] == app["webhook_secret"]
     assert values["BEADLE_BOT_LOGIN"] == f"{app['slug']}[bot]"
     assert env_file.read_text().startswith(OTHER_LINES)
     # …and Beadle itself reads them back: the key is a key
     settings = load_settings(_env_file=env_file)
     assert settings.app_id == str(app["id"]) and settings.model == "fake-model"
+    assert settings.private_key_pem() == app["pem"]
     serialization.load_pem_private_key(settings.private_key_pem().encode(), password=None)
     # what GitHub received: app.yml, this webhook URL, a redirect back to the page, the state
     [post] = gh.manifest_posts

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from bot.intake import pages
 from bot.intake.group_commit import Intake
 from bot.intake.triggers import decide
 from bot.intake.webhook import MAX_PAYLOAD_BYTES, WebhookError, parse
@@ -79,6 +80,7 @@ def create_app(
         routes=[
             Route("/api/github/webhooks", webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *pages.routes(),  # GET / and /readme for a browser (design.md §8)
         ],
         lifespan=lifespan,
     )

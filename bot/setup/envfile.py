@@ -18,7 +18,9 @@ from dotenv.parser import parse_stream
 
 # The settings that say "an App is already configured here" (design.md §1).
 APP_SETTINGS = ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "BEADLE_BOT_LOGIN")
-_BARE = re.compile(r"[A-Za-z0-9_./:@+\-\[\]]*")
+# Values dotenv and Docker's --env-file both read literally: no quote, `#`, `$`, tab or newline,
+# no space at either end (a PEM with `\n` escapes, as PRIVATE_KEY allows, is one of them).
+_BARE = re.compile(r"[^\s'\"#$]+(?: [^\s'\"#$]+)*")
 
 
 def values(text: str) -> dict[str, str]:
@@ -39,7 +41,7 @@ def configured(text: str, environ: Mapping[str, str]) -> list[tuple[str, str]]:
 
 
 def line(key: str, value: str) -> str:
-    """`KEY=value`, double-quoted with escapes when it must be; a PEM stays on one line (`\\n`).
+    """`KEY=value`, bare when it reads back literally, else double-quoted with escapes.
 
     python-dotenv expands `${NAME}` in any value and has no escape for it, so such a value is
     refused rather than written to be read back as something else."""

@@ -100,8 +100,10 @@ class NewApp:
         return self.html_url.rstrip("/") + "/installations/new"
 
     def settings(self) -> dict[str, str]:
-        """What goes to .env: the App's credentials and its bot login (design.md §1)."""
-        out = {"APP_ID": str(self.id), "PRIVATE_KEY": self.pem}
+        """What goes to .env: the App's credentials and its bot login (design.md §1). The key is
+        one line with `\\n` escapes, as PRIVATE_KEY allows, so the file also works as Docker's
+        `--env-file`, which takes values literally."""
+        out = {"APP_ID": str(self.id), "PRIVATE_KEY": self.pem.replace("\n", "\\n")}
         if self.webhook_secret:
             out["WEBHOOK_SECRET"] = self.webhook_secret
         out["BEADLE_BOT_LOGIN"] = f"{self.slug}[bot]"
