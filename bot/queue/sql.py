@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     event,
     exists,
-    insert,
     literal_column,
     or_,
     select,
@@ -113,8 +112,6 @@ PENDING_OF_PRS = (
     .order_by(jobs.c.id)
     .with_for_update()
 )
-
-INSERT_JOBS = insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True)
 
 SEEN = select(deliveries.c.delivery_id).where(
     deliveries.c.delivery_id.in_(bindparam("b_ids", expanding=True))

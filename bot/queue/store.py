@@ -16,10 +16,10 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, create_engine, insert, make_url, select, text
+from sqlalchemy import Connection, create_engine, make_url, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from bot.queue import registry
+from bot.queue import recording, registry
 from bot.queue.identity import ProcessIdentity, Registered, running_here
 from bot.queue.jobs import (
     Delivery,
@@ -30,12 +30,10 @@ from bot.queue.jobs import (
     request_columns,
     request_from_row,
 )
-from bot.queue.request import ReviewRequest
-from bot.queue.schema import JobState, deliveries, jobs, metadata, migrate
+from bot.queue.schema import JobState, jobs, metadata, migrate
 from bot.queue.sql import (
     CLAIMABLE,
     HELD_BY,
-    INSERT_JOBS,
     LEFTOVER,
     ORPHANS,
     PENDING_OF_PRS,
@@ -118,7 +116,12 @@ class Store:
         """
         if not deliveries_:
             return []
-        return self._write(lambda conn: self._record(conn, deliveries_))
+        return self._write(lambda conn: recording.record(conn, deliveries_))
+
+    def check_writable(self) -> None:
+        """Raise unless a delivery could be recorded now: a write transaction that changes no row
+        (on SQLite it still takes the write lock). The web's readiness check (/healthz) asks it."""
+        self._write(recording.check_writable)
 
     def seen_deliveries(self, delivery_ids: Iterable[str]) -> set[str]:
         """Which of these delivery ids are already recorded (to skip redelivering them)."""
@@ -334,86 +337,6 @@ class Store:
         for start in range(0, len(ids), _IN_CHUNK):
             seen.update(conn.execute(SEEN, {"b_ids": ids[start : start + _IN_CHUNK]}).scalars())
         return seen
-
-    def _record(self, conn: Connection, batch: Sequence[Delivery]) -> list[Recorded]:
-        seen = self._seen(conn, [d.delivery_id for d in batch])
-        fresh: list[int] = []  # positions of first sightings; a second copy is a duplicate
-        for position, d in enumerate(batch):
-            if d.delivery_id not in seen:
-                seen.add(d.delivery_id)
-                fresh.append(position)
-        # Requests for one PR within the batch fold into one before touching the queue.
-        wanted: dict[tuple[str, int], tuple[ReviewRequest, datetime]] = {}
-        for d in (batch[position] for position in fresh):
-            if d.request is not None:
-                key = (d.request.repo, d.request.pr_number)
-                if key in wanted:
-                    older, at = wanted[key]
-                    wanted[key] = (coalesce(older, d.request), max(at, d.received_at))
-                else:
-                    wanted[key] = (d.request, d.received_at)
-        job_ids = self._enqueue(conn, wanted) if wanted else {}
-
-        results = [Recorded(d.delivery_id, duplicate=True, job_id=None) for d in batch]
-        rows = []
-        for position in fresh:
-            d = batch[position]
-            job_id = None if d.request is None else job_ids[(d.request.repo, d.request.pr_number)]
-            results[position] = Recorded(d.delivery_id, duplicate=False, job_id=job_id)
-            rows.append(
-                {
-                    "delivery_id": d.delivery_id,
-                    "event": d.event,
-                    "action": d.action,
-                    "received_at": d.received_at,
-                    "job_id": job_id,
-                }
-            )
-        if rows:
-            conn.execute(insert(deliveries), rows)
-        return results
-
-    def _enqueue(
-        self, conn: Connection, wanted: dict[tuple[str, int], tuple[ReviewRequest, datetime]]
-    ) -> dict[tuple[str, int], int]:
-        """Coalesce each request into its PR's pending job, or queue a new one; return the ids."""
-        pending = {
-            (row["repo"], row["pr_number"]): row
-            for row in conn.execute(PENDING_OF_PRS, {"b_prs": list(wanted)}).mappings()
-        }
-        job_ids: dict[tuple[str, int], int] = {}
-        merges, new_rows = [], []
-        for key, (request, at) in wanted.items():
-            row = pending.get(key)
-            if row is None:
-                new_rows.append(
-                    {
-                        **request_columns(request),
-                        "state": JobState.PENDING,
-                        "attempts": 0,
-                        "run_after": at,
-                        "created_at": at,
-                        "updated_at": at,
-                    }
-                )
-            else:
-                merged = coalesce(request_from_row(row), request)
-                merges.append(
-                    {
-                        "b_id": row["id"],
-                        **request_columns(merged),
-                        "run_after": at,
-                        "updated_at": at,
-                    }
-                )
-                job_ids[key] = row["id"]
-        if merges:
-            conn.execute(UPDATE_BY_ID, merges)
-        if new_rows:
-            ids = conn.execute(INSERT_JOBS, new_rows).scalars().all()
-            for new, job_id in zip(new_rows, ids, strict=True):
-                job_ids[(new["repo"], new["pr_number"])] = job_id
-        return job_ids
 
     def _claim(
         self, conn: Connection, *, worker: str, lease: timedelta, now: datetime, process: int | None
