@@ -336,3 +336,13 @@ def test_redeliver_missed_asks_once_per_missed_delivery_with_its_newest_attempt_
     assert api.since == since and api.asked == [12]
     assert [a["id"] for a in done] == [12]
     assert sorted(set(store.asked_about)) == ["lost", "seen"]
+
+
+def test_beadle_redeliver_says_in_one_line_when_github_refuses(env, github, tmp_path):
+    github.fail_next("GET", r"^/app/hook/deliveries$", 401, json={"message": "Bad credentials"})
+    done = run_beadle("redeliver", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "beadle redeliver: GET /app/hook/deliveries answered 401: Bad credentials"
+    ]
+    assert "Traceback" not in done.stderr

@@ -95,6 +95,7 @@ def test_open_push_push_review_and_an_outsider(github, model, beadle, git):
     push(github, git, beadle, number, {"widgets/b.py": "B = 2\n"})
     wait_for(lambda: len(github.reviews(REPO, number)) == 3, what="review 3")
 
+    github.set_permission(REPO, "maria", "write")  # MEMBER alone is no longer trusted
     command = issue_comment_payload(
         github, REPO, number, "/review", login="maria", author_association="MEMBER"
     )
@@ -178,6 +179,7 @@ def test_a_push_merged_with_an_outsiders_review_command_is_still_reviewed(github
 def test_a_deleted_review_comment_does_not_stop_the_review(github, model, beadle):
     number = open_and_review(github, beadle)
     github.fail_next("POST", r"/issues/comments/\d+/reactions$", 404)
+    github.set_permission(REPO, "maria", "write")  # MEMBER alone is no longer trusted
     deliver(
         beadle.url,
         "issue_comment",

@@ -105,6 +105,7 @@ def test_open_push_push_review_outsider_through_beadle_serve(github, model, app_
             github.sync_pull(REPO, number)
             deliver(url, "pull_request", pull_request_payload(github, REPO, number, "synchronize"))
             wait_for(lambda n=n: len(github.reviews(REPO, number)) == n, what=f"review {n}")
+        github.set_permission(REPO, "maria", "write")  # MEMBER alone is no longer trusted
         deliver(
             url,
             "issue_comment",

@@ -107,3 +107,10 @@ def test_marker_for_many_findings_stays_small():
     parsed = parse_marker(text)
     assert parsed is not None and len(parsed.findings) == 200
     assert all(len(f.title) <= 120 for f in parsed.findings)
+
+
+@pytest.mark.parametrize("key", ["", "CI", "CIM", "X"])
+def test_only_the_three_severity_letters_count(key):
+    """`k in "CIM"` once let "" and "CI" through; a counter under them would reuse ids."""
+    assert parse_marker(_with_data({"findings": [], "counters": {key: 3}})) is None
+    assert parse_marker(_with_data({"findings": [], "counters": {"C": 1, "I": 2}})) is not None

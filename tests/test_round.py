@@ -10,6 +10,9 @@ import json
 
 import pytest
 
+from bot.github.errors import GitHubError
+from bot.intake.triggers import decide
+from bot.intake.webhook import Event
 from bot.model.client import model_error
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.marker import parse_marker
@@ -180,3 +183,66 @@ def test_round_two_reviews_only_the_new_commits_with_the_earlier_findings() -> N
     marker = parse_marker(repo.reviews[-1]["body"])
     assert marker is not None and (marker.round, marker.base) == (2, HEAD)
     assert "compare_diff" not in repo.calls  # the comparison the plan fetched had the patches
+
+
+def test_a_refused_inline_comment_on_the_last_attempt_is_still_posted_without_it() -> None:
+    """Two hiccups, then GitHub refuses an inline comment: the review still lands, once."""
+    repo = repo_with_change()
+    repo.fail("post_review", 502, times=2)
+    repo.fail("post_review", 422)
+    run, model = reviewer(repo)
+    assert run.run(request(), job_key="j").detail.startswith("round 1 posted")
+    [review] = repo.reviews
+    assert review["comments"] == [] and len(model.prompts) == 1
+
+
+def test_posting_that_keeps_failing_is_never_reported_as_posted() -> None:
+    repo = repo_with_change()
+    repo.fail("post_review", 502, times=2)
+    repo.fail("post_review", 422)
+    repo.fail("post_review", 502)
+    run, _ = reviewer(repo)
+    with pytest.raises(GitHubError):
+        run.run(request(), job_key="j")
+    assert repo.reviews == []
+
+
+def test_a_permission_check_without_anyone_to_check_refuses() -> None:
+    repo = repo_with_change()
+    run, model = reviewer(repo)
+    outcome = run.run(request(Mode.COMMAND, verify_permission=True), job_key="j")
+    assert "refused" in outcome.detail and model.prompts == [] and "permission" not in repo.calls
+
+
+@pytest.mark.parametrize("association", ["MEMBER", "COLLABORATOR"])
+def test_read_only_members_and_collaborators_cost_no_model_call(association: str) -> None:
+    event = Event(
+        "issue_comment",
+        "d1",
+        {
+            "action": "created",
+            "issue": {"number": 1, "pull_request": {"url": "u"}},
+            "comment": {
+                "id": 5,
+                "body": "/review full",
+                "author_association": association,
+                "user": {"login": "reader", "type": "User"},
+            },
+            "repository": {"full_name": "octo/widgets"},
+            "installation": {"id": 7},
+        },
+    )
+    queued = decide(event).request
+    assert queued is not None and queued.verify_permission
+    repo = repo_with_change(permissions={"reader": "read"})
+    run, model = reviewer(repo)
+    assert "refused" in run.run(queued, job_key="j").detail
+    assert model.prompts == [] and repo.reviews == []
+
+
+def test_a_permission_is_asked_once_a_minute_per_person() -> None:
+    repo = repo_with_change(permissions={"carol": "write"})
+    run, _ = reviewer(repo)
+    for key in ("a", "b"):
+        run.run(request(Mode.FULL, requested_by="carol", verify_permission=True), job_key=key)
+    assert repo.calls.count("permission") == 1 and len(repo.reviews) == 2

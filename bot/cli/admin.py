@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,14 @@ def _jobs(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def _redeliver(runtime: Runtime, args: argparse.Namespace) -> int:
+    from bot.github.errors import GitHubError
     from bot.github.redeliver import redeliver_missed
 
-    done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)
+    try:
+        done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)
+    except GitHubError as exc:
+        print(f"beadle redeliver: {exc}", file=sys.stderr)
+        return 1
     for attempt in done:
         print(f"redelivered {attempt.get('guid')} ({attempt.get('event')}.{attempt.get('action')})")
     print(f"{len(done)} deliveries redelivered")

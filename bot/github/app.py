@@ -129,8 +129,8 @@ class GitHubApp:
             params: dict[str, Any] = {"per_page": 100}
             if cursor:
                 params["cursor"] = cursor
-            headers, page = requester.requestJsonAndCheck(
-                "GET", "/app/hook/deliveries", parameters=params
+            headers, page = _app_request(
+                requester, "GET", "/app/hook/deliveries", parameters=params
             )
             for item in page or []:
                 delivered = datetime.fromisoformat(str(item["delivered_at"]))
@@ -142,9 +142,25 @@ class GitHubApp:
                 return
 
     def redeliver(self, delivery_id: int) -> None:
-        self._integration.requester.requestJsonAndCheck(
-            "POST", f"/app/hook/deliveries/{int(delivery_id)}/attempts"
+        _app_request(
+            self._integration.requester,
+            "POST",
+            f"/app/hook/deliveries/{int(delivery_id)}/attempts",
         )
+
+
+def _app_request(requester: Any, verb: str, path: str, **kwargs: Any) -> tuple[Any, Any]:
+    """One request with the App's JWT; GitHub's refusals become GitHubError like elsewhere."""
+    try:
+        headers, data = requester.requestJsonAndCheck(verb, path, **kwargs)
+    except GithubException as exc:
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        raise github_error(
+            f"{verb} {path} answered {exc.status}: {message or 'no message'}", status=exc.status
+        ) from None
+    except requests.RequestException as exc:
+        raise github_error(f"{verb} {path}: {type(exc).__name__}", status=None) from None
+    return headers, data
 
 
 def _next_cursor(link: str) -> str | None:

@@ -12,7 +12,9 @@ from bot.queue.request import Mode, ReviewRequest
 
 REVIEW_ACTIONS = frozenset({"opened", "reopened", "ready_for_review", "synchronize"})
 # https://docs.github.com/en/graphql/reference/enums#commentauthorassociation
-WRITE_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# Only the repository's owner is trusted on the payload's word: MEMBER and COLLABORATOR include
+# read-only people, so everyone else's permission is asked of GitHub before a model call.
+WRITE_ASSOCIATIONS = frozenset({"OWNER"})
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1, or SHA-256 repositories
 RECORDED_EVENTS = frozenset({"ping", "installation", "installation_repositories"})
 

@@ -76,13 +76,21 @@ def build_prompt(
         previous_head=plan.previous_head,
     )
     frame = render_prompt(base_input)
-    context = repo_cfg.context_tokens or limits.context_tokens
-    room = context - limits.answer_tokens - estimate_tokens(frame.system + frame.user)
-    packed = pack(got.files, budget_tokens=max(room - room // 20, 0), ignore=repo_cfg.ignore)
-    if not packed.files:
-        return NothingToReview(packed)
-    prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
-    return Built(prompt=prompt, packed=packed)
+    limit = (repo_cfg.context_tokens or limits.context_tokens) - limits.answer_tokens
+    room = limit - estimate_tokens(frame.system + frame.user)
+    margin = room // 20
+    budget = max(room - margin, 0)
+    while True:
+        packed = pack(got.files, budget_tokens=budget, ignore=repo_cfg.ignore)
+        if not packed.files:
+            return NothingToReview(packed)
+        prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
+        # The "not included" list is part of the prompt too: when it pushes the whole past the
+        # window, give the diff that much less and pack again.
+        over = estimate_tokens(prompt.system + prompt.user) - (limit - margin)
+        if over <= 0 or budget == 0:
+            return Built(prompt=prompt, packed=packed)
+        budget = max(budget - over, 0)
 
 
 def compose_review(

@@ -136,7 +136,7 @@ def _decode(data: str) -> tuple[tuple[TrackedFinding, ...], dict[str, int]]:
     counters = obj.get("counters") or {}
     if not (
         isinstance(counters, dict)
-        and all(k in "CIM" and isinstance(v, int) for k, v in counters.items())
+        and all(k in ("C", "I", "M") and isinstance(v, int) for k, v in counters.items())
     ):
         raise ValueError("malformed counters in marker")
     return tuple(findings), counters

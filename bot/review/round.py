@@ -38,6 +38,7 @@ log = logging.getLogger("beadle.review")
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 POST_ATTEMPTS = 3
 CONFIG_TTL = 60.0  # seconds a repository's .github/beadle.yml is reused
+PERMISSION_TTL = 60.0  # seconds a person's permission on a repository is believed
 
 
 class LeaseLost(Exception):
@@ -69,17 +70,19 @@ class Reviewer:
         self._github, self._model, self._config = github, model, config
         self._sleep = sleep
         self._repo_configs: TtlCache[LoadedConfig] = TtlCache(ttl=CONFIG_TTL, clock=clock)
+        self._permissions: TtlCache[str] = TtlCache(ttl=PERMISSION_TTL, size=4096, clock=clock)
 
     def run(
         self, request: ReviewRequest, *, job_key: str, still_held: Callable[[], bool] = lambda: True
     ) -> Outcome:
         repo = self._github.repo(request.installation_id, request.repo)
-        if request.verify_permission and request.requested_by:
-            permission = repo.permission(request.requested_by)
+        if request.verify_permission:
+            who = request.requested_by
+            if not who:
+                return Outcome("/review refused: nobody to check the permission of")
+            permission = self._permissions.get((repo.full_name, who), lambda: repo.permission(who))
             if permission not in WRITE_PERMISSIONS:
-                return Outcome(
-                    f"/review by {request.requested_by} refused (permission {permission!r})"
-                )
+                return Outcome(f"/review by {who} refused (permission {permission!r})")
         if request.comment_id is not None:  # a courtesy: a deleted comment must not stop the review
             _quietly(repo.react, request.comment_id, "eyes")
         pr = repo.pull(request.pr_number)
@@ -160,8 +163,8 @@ class Reviewer:
     ) -> int | None:
         """Post the review once. A failed POST may still have landed, so before trying again
         look for this job's marker; a posting hiccup does not cost a second model call."""
-        comments = composed.comments
-        for attempt in range(1, POST_ATTEMPTS + 1):
+        comments, failures = composed.comments, 0
+        while True:
             try:
                 return repo.post_review(
                     number, commit_id=head, body=composed.body, comments=comments
@@ -169,22 +172,22 @@ class Reviewer:
             except GitHubError as exc:
                 if exc.status == 422 and comments:
                     # GitHub refused an inline comment after all: every finding is in the
-                    # body, so post without them rather than not at all.
+                    # body, so post without them rather than not at all (not a failed attempt).
                     log.warning("inline comments refused on %s#%s: %s", repo.full_name, number, exc)
                     comments = []
                     continue
-                if not isinstance(exc, Transient) or attempt == POST_ATTEMPTS:
+                failures += 1
+                if not isinstance(exc, Transient) or failures == POST_ATTEMPTS:
                     raise
                 log.warning(
                     "posting to %s#%s failed (%s); trying again", repo.full_name, number, exc
                 )
-                self._sleep(min(exc.retry_after or attempt, 60))
+                self._sleep(min(exc.retry_after or failures, 60))
             if any(
                 (m := parse_marker(b)) is not None and m.job == job_key
                 for b in repo.own_review_bodies(number)
             ):
-                return None
-        return None
+                return None  # the failed POST had landed after all
 
 
 def _start_check(repo: RepoClient, plan: RoundPlan) -> int | None:

@@ -25,6 +25,14 @@ def fence(text: str | None, info: str = "") -> str:
     return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
 
 
+def line(text: object, limit: int = 300) -> str:
+    """Untrusted text reduced to one clean line for the prompt: whitespace (newlines included)
+    collapsed, control characters dropped, bounded. On one line after a label, a title cannot
+    open a section of its own or close a fence."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text or "")).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _template_dir() -> str:
     """prompts/ ships inside the installed package as `bot.prompts`; in a source checkout that
     shadows the installed package, it sits beside bot/."""
@@ -51,6 +59,7 @@ def environment() -> jinja2.Environment:
     env.filters["md"] = safe
     env.filters["cell"] = one_line
     env.filters["code"] = code
+    env.filters["line"] = line
     return env
 
 
