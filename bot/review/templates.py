@@ -42,7 +42,7 @@ def _template_dir() -> str:
             return str(root)
     except ModuleNotFoundError:
         pass
-    return str(Path(__file__).resolve().parent.parent / "prompts")
+    return str(Path(__file__).resolve().parents[2] / "prompts")  # bot/review/ → the root
 
 
 @cache
