@@ -12,14 +12,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.errors import Transient
 from bot.github.client import Installations, PullInfo, RepoClient
 from bot.github.errors import GitHubError
-from bot.model.client import ReviewModel
+from bot.model.client import ModelReply, ReviewModel
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run
 from bot.review.compose import (
+    Built,
     Composed,
     Limits,
     NothingToReview,
@@ -28,7 +30,7 @@ from bot.review.compose import (
     compose_review,
 )
 from bot.review.config_cache import TtlCache
-from bot.review.gather import gather
+from bot.review.gather import Gathered, gather
 from bot.review.marker import latest_marker, parse_marker
 from bot.review.plan import RoundPlan, Skip, plan_round
 from bot.review.repo_config import PATH as CONFIG_PATH
@@ -57,6 +59,29 @@ class Outcome:
     detail: str  # what happened, for the job's log line and `beadle jobs`
 
 
+@dataclass(frozen=True, slots=True)
+class RoundRecord:
+    """What a round composed, handed to an observer before it is posted (`beadle review
+    --post` prints the review it posts); reply and composed are None when nothing was left to
+    review."""
+
+    pr: PullInfo
+    plan: RoundPlan
+    loaded: LoadedConfig
+    gathered: Gathered
+    built: Built | NothingToReview
+    reply: ModelReply | None = None
+    composed: Composed | None = None
+
+
+class Gatherer(Protocol):
+    """bot/review/gather.py's `gather`, or one that also reads the issue elsewhere (`bd`)."""
+
+    def __call__(
+        self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, documents: bool
+    ) -> Gathered: ...
+
+
 class Reviewer:
     def __init__(
         self,
@@ -66,9 +91,12 @@ class Reviewer:
         config: ReviewConfig,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        gatherer: Gatherer = gather,
+        observe: Callable[[RoundRecord], None] = lambda record: None,
     ) -> None:
         self._github, self._model, self._config = github, model, config
         self._sleep = sleep
+        self._gather, self._observe = gatherer, observe
         self._repo_configs: TtlCache[LoadedConfig] = TtlCache(ttl=CONFIG_TTL, clock=clock)
         self._permissions: TtlCache[str] = TtlCache(ttl=PERMISSION_TTL, size=4096, clock=clock)
 
@@ -137,9 +165,10 @@ class Reviewer:
         still_held: Callable[[], bool],
     ) -> Outcome:
         cfg = self._config
-        got = gather(repo, pr, plan, documents=plan.round == 1)
+        got = self._gather(repo, pr, plan, documents=plan.round == 1)
         built = build_prompt(plan, pr, got, loaded, Limits(cfg.context_tokens, cfg.answer_tokens))
         if isinstance(built, NothingToReview):
+            self._observe(RoundRecord(pr, plan, loaded, got, built))
             if check_id is not None:
                 payload = check_run.nothing_to_review(built.check_summary())
                 _quietly(repo.update_check, check_id, payload)
@@ -151,6 +180,7 @@ class Reviewer:
             max_tokens=cfg.answer_tokens,
         )
         composed = compose_review(plan, pr, got, loaded, built, reply, job_key=job_key)
+        self._observe(RoundRecord(pr, plan, loaded, got, built, reply, composed))
         if not still_held():
             raise LeaseLost(f"job {job_key} was taken over before posting")
         review_id = self._post(repo, pr.number, plan.head, composed, job_key=job_key)
