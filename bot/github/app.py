@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import github
 import jwt
@@ -140,6 +141,14 @@ class GitHubApp:
             cursor = _next_cursor(headers.get("link", ""))
             if not cursor or not page:
                 return
+
+    def installation_id(self, full_name: str) -> int:
+        """The App's installation on `full_name` (`GET /repos/{o}/{r}/installation`, App JWT):
+        how `beadle review OWNER/REPO#N` finds the client to use."""
+        _, data = _app_request(
+            self._integration.requester, "GET", f"/repos/{quote(full_name, safe='/')}/installation"
+        )
+        return int(data["id"])
 
     def redeliver(self, delivery_id: int) -> None:
         _app_request(
