@@ -6,9 +6,13 @@ Secrets are `SecretStr`: they print as `'**********'` in a repr, a log line or a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.model.prices import Price
 
 _EMPTY = "is set but empty"
 
@@ -127,6 +131,21 @@ class ModelSettings(BaseSettings):
     answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
     model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
     model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
+    prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
+
+    @field_validator("prices_json", mode="after")
+    @classmethod
+    def _prices_parse(cls, value: str | None) -> str | None:
+        from bot.model.prices import parse_prices
+
+        parse_prices(value)  # a bad table stops the command with one line naming it
+        return value
+
+    def prices(self) -> dict[str, Price]:
+        """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
+        from bot.model.prices import parse_prices
+
+        return parse_prices(self.prices_json)
 
     def api_key(self) -> str:
         key = self.openai_api_key.get_secret_value().strip() if self.openai_api_key else ""

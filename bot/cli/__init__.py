@@ -14,10 +14,10 @@ import os
 import sys
 
 from bot.about import version
-from bot.cli import admin, serve, setup
+from bot.cli import admin, review, serve, setup
 from bot.settings import SettingsError, load_settings
 
-COMMANDS = (serve, admin, setup)
+COMMANDS = (serve, admin, setup, review)
 
 
 def main(argv: list[str] | None = None) -> int:
