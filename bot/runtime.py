@@ -52,6 +52,7 @@ class Runtime:
                 model=settings.model,
                 context_tokens=settings.context_tokens,
                 answer_tokens=settings.answer_tokens,
+                cache_dir=settings.cache_folder(),
             ),
         )
 

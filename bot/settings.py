@@ -57,6 +57,8 @@ class Settings(BaseSettings):
         default=2.0, gt=0, le=60, validation_alias="BEADLE_WORKER_HEARTBEAT"
     )
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
+    # Where beads' Dolt blobs are kept between reviews (docs/design.md §8); see cache_folder().
+    cache_dir: Path | None = Field(default=None, validation_alias="BEADLE_CACHE_DIR")
 
     @field_validator("app_id", "webhook_secret", "openai_api_key", mode="after")
     @classmethod
@@ -92,6 +94,26 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"PRIVATE_KEY_PATH: cannot read {self.private_key_path}: {exc.strerror}"
             ) from None
+
+    def cache_folder(self) -> Path:
+        """BEADLE_CACHE_DIR, else `beadle-cache` beside the SQLite file, else in the working
+        directory (PostgreSQL, an in-memory database)."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        return default_cache_dir(self.database_url.get_secret_value())
+
+
+def default_cache_dir(database_url: str) -> Path:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return Path("beadle-cache")
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "beadle-cache"
+    return Path("beadle-cache")
 
 
 def load_settings(**overrides: object) -> Settings:

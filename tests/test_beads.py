@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.beads.jsonl import BEADS_PATHS, BeadsIssue, Dependency, parse_issues
+from bot.beads.issue import BeadsIssue, Dependency
+from bot.beads.jsonl import parse_issues
 
 FULL = {
     "id": "citations-0o2",
@@ -34,10 +35,6 @@ FULL = {
 
 def line(**fields: Any) -> str:
     return json.dumps(fields)
-
-
-def test_paths_in_lookup_order() -> None:
-    assert BEADS_PATHS == (".beads/issues.jsonl", ".beads/beads.jsonl")
 
 
 def test_full_record() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 # How the branch moved from the head last reviewed to the new one. linear: new commits on top;
 # merged: on top but with a merge in between (the base branch pulled in, whose changes would
@@ -30,6 +30,15 @@ class PullInfo:
     html_url: str
     repo_html_url: str
     default_branch: str
+
+
+class TreeEntry(NamedTuple):
+    """One item of a folder at a commit, as the contents API lists it."""
+
+    name: str
+    kind: str  # "file", "dir", "symlink" or "submodule"
+    sha: str  # the blob (file) or tree (dir) SHA
+    size: int
 
 
 class RepoClient(Protocol):
@@ -59,6 +68,31 @@ class RepoClient(Protocol):
 
     def file_text(self, path: str, ref: str) -> str | None:
         """The file at `ref`, or None if it is absent."""
+        ...
+
+    # -- git data: beads sources (bot/beads/sources/ports.py) and the Dolt reader ------------
+    def tree_entries(self, path: str, ref: str) -> Sequence[TreeEntry] | None:
+        """What folder `path` holds at `ref` (commit SHA or branch); None: no such folder."""
+        ...
+
+    def blob(self, sha: str) -> bytes:
+        """A git blob's bytes, whatever their size (GitHub: up to 100 MB)."""
+        ...
+
+    def branch_sha(self, name: str) -> str | None:
+        """The commit branch `name` points at; None when there is no such branch."""
+        ...
+
+    def ref_sha(self, name: str) -> str | None:
+        """The commit a full ref name (`refs/dolt/data`) points at; None when it is absent."""
+        ...
+
+    def commit_tree(self, commit_sha: str) -> str:
+        """The tree SHA of a commit."""
+        ...
+
+    def tree(self, tree_sha: str) -> Sequence[tuple[str, str, str, int | None]]:
+        """Every entry below a tree, recursively: (path, "blob"/"tree"/"commit", sha, size)."""
         ...
 
     def own_review_bodies(self, number: int) -> list[str]:

@@ -14,11 +14,15 @@ import github
 import requests
 from github.GithubException import GithubException
 
-from bot.github.client import History, PullInfo
+from bot.github.client import History, PullInfo, TreeEntry
 from bot.github.errors import GitHubError, github_error, rate_limit_wait
+from bot.github.raw import RawReader
 
 DIFF = {"Accept": "application/vnd.github.diff"}
 RAW = {"Accept": "application/vnd.github.raw+json"}
+RAW_BLOB = "application/vnd.github.raw+json"  # git/blobs: the bytes, not base64 in JSON
+_STANDARD_REFS = ("refs/heads/", "refs/tags/")
+_TREE_WALK_LIMIT = 200  # subtrees fetched one by one when a recursive listing was truncated
 
 
 def _pull_info(d: dict[str, Any]) -> PullInfo:
@@ -153,6 +157,95 @@ class RestRepo:
             raise github_error(f"GET contents {path} answered {status}", status=status)
         return text
 
+    # -- git data ----------------------------------------------------------------------------
+    def tree_entries(self, path: str, ref: str) -> list[TreeEntry] | None:
+        """A folder's listing through the contents API: one request gives every file's blob SHA
+        and size, so files of any size are then read as blobs.
+        https://docs.github.com/rest/repos/contents#get-repository-content"""
+        try:
+            data = self._json("GET", f"/contents/{quote(path.strip('/'))}", params={"ref": ref})
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if not isinstance(data, list):
+            return None  # a file, not a folder
+        return [
+            TreeEntry(str(e["name"]), str(e["type"]), str(e["sha"]), int(e.get("size") or 0))
+            for e in data
+        ]
+
+    def blob(self, sha: str) -> bytes:
+        """A blob's bytes, raw (up to 100 MB; the contents API stops at 1 MB).
+        https://docs.github.com/rest/git/blobs#get-a-blob"""
+        path = f"/git/blobs/{quote(sha)}"
+        try:
+            status, headers, body = RawReader.of(self._requester).get(
+                self._path + path, accept=RAW_BLOB
+            )
+        except requests.RequestException as exc:
+            raise github_error(f"GET {path}: {type(exc).__name__}", status=None) from None
+        if status == 200:
+            return body
+        wait = rate_limit_wait(headers)
+        raise github_error(
+            f"GET {path} answered {status}",
+            status=status,
+            retry_after=wait,
+            rate_limited=wait is not None or b"rate limit" in body[:500].lower(),
+        )
+
+    def branch_sha(self, name: str) -> str | None:
+        return self.ref_sha(f"refs/heads/{name}")
+
+    def ref_sha(self, name: str) -> str | None:
+        """`GET /git/ref/{ref}` (the ref without `refs/`); for a ref outside heads and tags,
+        a 404 is checked against `GET /git/matching-refs/{namespace}/`, since GitHub does not
+        document the single-ref form for other namespaces.
+        https://docs.github.com/rest/git/refs#get-a-reference"""
+        short = name.removeprefix("refs/")
+        try:
+            data = self._json("GET", f"/git/ref/{quote(short)}")
+        except GitHubError as exc:
+            if exc.status != 404:
+                raise
+            data = None
+        if data is None and not name.startswith(_STANDARD_REFS):
+            namespace = short.split("/", 1)[0]
+            try:
+                data = self._json("GET", f"/git/matching-refs/{quote(namespace)}/")
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise
+        for item in data if isinstance(data, list) else [data] if data else []:
+            if isinstance(item, dict) and item.get("ref") == name:
+                target = item.get("object") or {}
+                return str(target["sha"]) if target.get("sha") else None
+        return None
+
+    def commit_tree(self, commit_sha: str) -> str:
+        data = self._json("GET", f"/git/commits/{quote(commit_sha)}")
+        return str(data["tree"]["sha"])
+
+    def tree(self, tree_sha: str) -> list[tuple[str, str, str, int | None]]:
+        """Every entry below the tree. A recursive listing GitHub truncated (over 100,000
+        entries or 7 MB) is completed by listing its subtrees one by one.
+        https://docs.github.com/rest/git/trees#get-a-tree"""
+        data = self._json("GET", f"/git/trees/{quote(tree_sha)}", params={"recursive": "1"})
+        entries = [_tree_entry(e, "") for e in data.get("tree") or []]
+        if not data.get("truncated"):
+            return entries
+        entries, pending, walked = [], [("", tree_sha)], 0
+        while pending and walked < _TREE_WALK_LIMIT:
+            prefix, sha = pending.pop()
+            walked += 1
+            for e in self._json("GET", f"/git/trees/{quote(sha)}").get("tree") or []:
+                entry = _tree_entry(e, prefix)
+                entries.append(entry)
+                if entry[1] == "tree":
+                    pending.append((entry[0] + "/", entry[2]))
+        return entries
+
     def own_review_bodies(self, number: int) -> list[str]:
         """Bodies of Beadle's own reviews on the PR, oldest first."""
         return [
@@ -190,6 +283,16 @@ class RestRepo:
 
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
         self._json("PATCH", f"/check-runs/{check_id}", body=payload)
+
+
+def _tree_entry(e: dict[str, Any], prefix: str) -> tuple[str, str, str, int | None]:
+    size = e.get("size")
+    return (
+        prefix + str(e["path"]),
+        str(e["type"]),
+        str(e["sha"]),
+        int(size) if size is not None else None,
+    )
 
 
 def _error(exc: GithubException, what: str) -> GitHubError:

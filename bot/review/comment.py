@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.beads.issue import Related
+from bot.beads.sources import Origin
 from bot.model.answer import ReviewAnswer
 from bot.review.budget import Omitted
 from bot.review.findings import Checked
@@ -39,6 +41,8 @@ class ReviewView:
     truncated: Sequence[str] = ()
     notes: Sequence[str] = ()  # said to the user above the findings (no issue found, …)
     job_key: str | None = None
+    issue_source: Origin | None = None  # where the issue was read: one line under the title
+    other_issues: Sequence[Related] = ()  # other beads ids the pull request names
 
 
 def review_body(view: ReviewView) -> str:
@@ -48,6 +52,8 @@ def review_body(view: ReviewView) -> str:
         round=view.round,
         issue_id=view.issue_id,
         issue_title=view.issue_title,
+        issue_source=view.issue_source,
+        other_issues=list(view.other_issues),
         summary=a.summary,
         notes=list(view.notes),
         earlier=list(view.checked.earlier),

@@ -1,27 +1,31 @@
 """Gather what a review round needs from GitHub: the diff, the beads issue, the documents it names.
 
-The I/O is a handful of RepoClient calls; every decision is a pure function from bot.beads.jsonl and
+The I/O is a handful of RepoClient calls; every decision is a pure function from bot.beads and
 bot.review.diff. Requests are spent only when needed: commit messages are read only if the title, body
-and branch name did not name an issue.
+and branch name did not name an issue. The issue comes from bot/beads/sources (which source, in
+which order, with which caches); its notes are worded by prompts/beads_notes.md.j2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.beads.ids import find_issue_id
-from bot.beads.issue import BeadsIssue
-from bot.beads.jsonl import BEADS_PATHS, parse_issues
+from bot.beads.issue import BeadsIssue, Related
 from bot.beads.paths import referenced_paths
+from bot.beads.sources import BeadsSources, Note, Origin, PullText, SourceSettings
 from bot.github.client import PullInfo, RepoClient
+from bot.github.errors import GitHubError
 from bot.review.diff import FileDiff, from_pr_files, parse_diff
 from bot.review.plan import RoundPlan
 from bot.review.prompt import Document
+from bot.review.templates import render
 
 MAX_DOCUMENTS = 3
 COMPARE_FILE_LIMIT = 300  # the compare API lists at most 300 files
 MAX_DOCUMENT_CHARS = 40_000
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
+# For callers that bring no sources of their own (tests, tools): process-wide caches, no disk.
+DEFAULT_SOURCES = BeadsSources(errors=(GitHubError,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +35,47 @@ class Gathered:
     issue_note: str  # when issue is None: why, in words a PR author understands
     documents: list[Document] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the review
+    issue_source: Origin | None = None  # where the issue was read (the review names it)
+    other_issues: tuple[Related, ...] = ()  # other ids the pull request names
 
 
-def gather(repo: RepoClient, pr: PullInfo, plan: RoundPlan, *, documents: bool = True) -> Gathered:
+def gather(
+    repo: RepoClient,
+    pr: PullInfo,
+    plan: RoundPlan,
+    *,
+    documents: bool = True,
+    beads: SourceSettings | None = None,
+    sources: BeadsSources | None = None,
+) -> Gathered:
     """`documents=False` for later rounds: the plan was read in round one, and a follow-up
-    review is about the new commits and the earlier findings."""
+    review is about the new commits and the earlier findings. `beads` is the repository's
+    `beads:` setting, `sources` the process's beads sources and their caches."""
     files, notes = _diff(repo, pr, plan)
-    issue, issue_note = _issue(repo, pr)
+    found = (sources or DEFAULT_SOURCES).find(
+        repo,
+        head=pr.head_sha,
+        pull=PullText(pr.title, pr.body, pr.head_ref),
+        commit_messages=lambda: repo.commit_messages(pr.number),
+        settings=beads or SourceSettings(),
+    )
+    issue = found.issue
     in_diff = {f.path for f in files}
     docs = _documents(repo, issue, pr.head_sha, skip=in_diff) if issue and documents else []
-    return Gathered(files=files, issue=issue, issue_note=issue_note, documents=docs, notes=notes)
+    return Gathered(
+        files=files,
+        issue=issue,
+        issue_note=beads_note(found.reason) if found.reason else "",
+        documents=docs,
+        notes=[*notes, *(beads_note(n) for n in found.notes)],
+        issue_source=found.origin,
+        other_issues=found.others,
+    )
+
+
+def beads_note(note: Note) -> str:
+    """A beads note in words (prompts/beads_notes.md.j2), repository text escaped."""
+    return " ".join(render("beads_notes.md.j2", note=note).split("\n")).strip()
 
 
 def _diff(repo: RepoClient, pr: PullInfo, plan: RoundPlan) -> tuple[list[FileDiff], list[str]]:
@@ -61,42 +96,6 @@ def _diff(repo: RepoClient, pr: PullInfo, plan: RoundPlan) -> tuple[list[FileDif
     if not plan.whole_pr:
         note += "; this round therefore covers every file the pull request changes"
     return from_pr_files(repo.pull_files(pr.number)), [note + "."]
-
-
-def _issue(repo: RepoClient, pr: PullInfo) -> tuple[BeadsIssue | None, str]:
-    issues: dict[str, BeadsIssue] | None = None
-    for path in BEADS_PATHS:
-        text = repo.file_text(path, pr.head_sha)
-        if text is not None:
-            issues = parse_issues(text)
-            break
-    known = set(issues) if issues is not None else None
-    found = find_issue_id(
-        title=pr.title, body=pr.body, branch=pr.head_ref, commit_messages=(), known_ids=known
-    )
-    if found is None or (known is not None and found not in known):
-        found = find_issue_id(
-            title=pr.title,
-            body=pr.body,
-            branch=pr.head_ref,
-            commit_messages=repo.commit_messages(pr.number),
-            known_ids=known,
-        )
-    if issues is None:
-        where = " or ".join(f"`{p}`" for p in BEADS_PATHS)
-        named = f" The pull request names `{found}`, but" if found else ""
-        return None, (
-            f"No beads issue could be read:{named} the repository has no {where} at "
-            f"this head (newer beads keep issues in Dolt; `bd export` writes the file)."
-        )
-    if found is None:
-        return None, (
-            "No beads issue id was found in the pull request's title, description, "
-            "branch name or commit messages (the beads convention: `Fix login (bd-a3f8)`)."
-        )
-    if found not in issues:
-        return None, f"The pull request names `{found}`, but no such issue is in the beads file."
-    return issues[found], ""
 
 
 def _documents(repo: RepoClient, issue: BeadsIssue, ref: str, *, skip: set[str]) -> list[Document]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.beads.issue import BeadsIssue
+from bot.beads.issue import BeadsIssue, Related
 from bot.review.budget import Omitted
 from bot.review.marker import TrackedFinding
 from bot.review.templates import render
@@ -33,6 +33,7 @@ class PromptInput:
     diff: str
     issue: BeadsIssue | None
     issue_note: str = ""  # why there is no issue, said to the model and in the review
+    other_issues: Sequence[Related] = ()  # other beads ids the pull request names
     range_note: str | None = None  # e.g. why round N fell back to a full review
     omitted: Sequence[Omitted] = ()
     documents: Sequence[Document] = ()
@@ -64,6 +65,7 @@ def render_prompt(p: PromptInput) -> Prompt:
             diff=p.diff,
             issue=p.issue,
             issue_note=p.issue_note,
+            other_issues=list(p.other_issues),
             range_note=p.range_note,
             omitted=list(p.omitted),
             documents=list(p.documents),

@@ -9,6 +9,10 @@ context_tokens: 64000      # the model's context window, if it differs
 critical_fails_check: true # critical findings make the check run fail (false: neutral)
 instructions: |            # extra instructions for the reviewer
   We use SQLAlchemy Core, never the ORM.
+beads:                     # where the beads issues are (bot/beads/sources/plan.py)
+  source: auto             # auto | jsonl | dolt | none
+  path: .beads/issues.jsonl  # a JSONL file in the repository, tried first
+  ref: beads-sync          # the branch to read it from (default: the pull request's head)
 ```
 
 An invalid file never blocks a review: Beadle uses the defaults and says what was wrong.
@@ -16,12 +20,49 @@ An invalid file never blocks a review: Beadle uses the defaults and says what wa
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.beads.sources import SourceSettings
 
 PATH = ".github/beadle.yml"
+
+
+class BeadsSettings(BaseModel):
+    """`beads:`: where this repository keeps its issues, when Beadle should not look everywhere."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Literal["auto", "jsonl", "dolt", "none"] = "auto"
+    path: str | None = Field(default=None, min_length=1, max_length=500)
+    ref: str | None = Field(default=None, min_length=1, max_length=250)
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        clean = posixpath.normpath(value.strip().removeprefix("./"))
+        if clean.startswith(("/", "../")) or clean in (".", "..") or "\\" in value:
+            raise ValueError("must be a file path inside the repository")
+        return clean
+
+    @field_validator("ref")
+    @classmethod
+    def _branch(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().removeprefix("refs/heads/")
+        if not name or ".." in name or any(c.isspace() or c in "~^:?*[\\" for c in name):
+            raise ValueError("must be a branch name")
+        return name
+
+    def settings(self) -> SourceSettings:
+        return SourceSettings(self.source, self.path, self.ref)
 
 
 class RepoConfig(BaseModel):
@@ -34,6 +75,7 @@ class RepoConfig(BaseModel):
     context_tokens: int | None = Field(default=None, ge=8_000, le=10_000_000)
     critical_fails_check: bool = True
     instructions: str | None = Field(default=None, max_length=8_000)
+    beads: BeadsSettings = BeadsSettings()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from bot.beads.sources import BeadsSources
 from bot.errors import Transient
 from bot.github.client import Installations, PullInfo, RepoClient
 from bot.github.errors import GitHubError
@@ -52,6 +54,7 @@ class ReviewConfig:
     model: str
     context_tokens: int
     answer_tokens: int
+    cache_dir: Path | None = None  # BEADLE_CACHE_DIR: the beads Dolt blobs (None: no disk cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +94,14 @@ class Reviewer:
         config: ReviewConfig,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        gatherer: Gatherer = gather,
+        gatherer: Gatherer | None = None,
         observe: Callable[[RoundRecord], None] = lambda record: None,
     ) -> None:
         self._github, self._model, self._config = github, model, config
         self._sleep = sleep
         self._gather, self._observe = gatherer, observe
+        # the beads sources of every repository this process reviews, and their caches
+        self._beads = BeadsSources(errors=(GitHubError,), cache_dir=config.cache_dir)
         self._repo_configs: TtlCache[LoadedConfig] = TtlCache(ttl=CONFIG_TTL, clock=clock)
         self._permissions: TtlCache[str] = TtlCache(ttl=PERMISSION_TTL, size=4096, clock=clock)
 
@@ -165,7 +170,7 @@ class Reviewer:
         still_held: Callable[[], bool],
     ) -> Outcome:
         cfg = self._config
-        got = self._gather(repo, pr, plan, documents=plan.round == 1)
+        got = self._gathered(repo, pr, plan, loaded)
         built = build_prompt(plan, pr, got, loaded, Limits(cfg.context_tokens, cfg.answer_tokens))
         if isinstance(built, NothingToReview):
             self._observe(RoundRecord(pr, plan, loaded, got, built))
@@ -187,6 +192,22 @@ class Reviewer:
         if check_id is not None:
             _complete_check(repo, check_id, completed_check(composed, plan, pr, loaded, review_id))
         return Outcome(f"round {plan.round} posted for {plan.head[:12]}")
+
+    def _gathered(
+        self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, loaded: LoadedConfig
+    ) -> Gathered:
+        """The round's diff and issue: through the gatherer given (the command line's), or
+        `gather` with this repository's `beads:` setting and the process's beads caches."""
+        if self._gather is not None:
+            return self._gather(repo, pr, plan, documents=plan.round == 1)
+        return gather(
+            repo,
+            pr,
+            plan,
+            documents=plan.round == 1,
+            beads=loaded.config.beads.settings(),
+            sources=self._beads,
+        )
 
     def _post(
         self, repo: RepoClient, number: int, head: str, composed: Composed, *, job_key: str

@@ -16,6 +16,7 @@ from typing import Any
 from . import (  # noqa: F401  (importing a routes module registers its endpoints)
     github_routes_app,
     github_routes_checks,
+    github_routes_git,
     github_routes_issues,
     github_routes_pulls,
     github_routes_reviews,

@@ -8,11 +8,12 @@ The loopback fake GitHub (tests/fakes/github.py) stays the contract and end-to-e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.github.client import History, PullInfo
+from bot.github.client import History, PullInfo, TreeEntry
 from bot.github.errors import github_error
 from bot.model.answer import ReviewAnswer
 from bot.model.client import ModelReply
@@ -39,6 +40,11 @@ def pull_info(number: int = 1, **changes: Any) -> PullInfo:
     return replace(pr, **changes)
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob with these bytes."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def file_diff(path: str, lines: Sequence[str], *, start: int = 1) -> str:
     """A unified diff that adds `lines` to a new file `path`."""
     body = "".join(f"+{line}\n" for line in lines)
@@ -53,13 +59,19 @@ class MemoryRepo:
     full_name: str = "octo/widgets"
     pulls: dict[int, PullInfo] = field(default_factory=lambda: {1: pull_info()})
     diffs: dict[str, str | None] = field(default_factory=dict)  # "pull/N" or "BASE...HEAD"
-    files: dict[tuple[str, str], str] = field(default_factory=dict)  # (path, ref) -> text
+    files: dict[tuple[str, str], str | bytes] = field(default_factory=dict)  # (path, ref) -> text
     pr_files: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     compares: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     histories: dict[tuple[str, str], History] = field(default_factory=dict)
     messages: dict[int, list[str]] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
     bot_login: str = "beadle[bot]"
+    # git data: branch heads, other refs (`refs/dolt/data`), commits' trees, trees, blobs
+    branches: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    commit_trees: dict[str, str] = field(default_factory=dict)
+    trees: dict[str, list[tuple[str, str, str, int | None]]] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
     # what was written
     reviews: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
@@ -111,7 +123,71 @@ class MemoryRepo:
 
     def file_text(self, path: str, ref: str) -> str | None:
         self._call("file_text")
-        return self.files.get((path, ref))
+        found = self.files.get((path, ref))
+        return found.decode() if isinstance(found, bytes) else found
+
+    def tree_entries(self, path: str, ref: str) -> list[TreeEntry] | None:
+        """The folder's entries, from `files` at `ref` (a branch in `branches` means its head)."""
+        self._call("tree_entries")
+        ref = self.branches.get(ref, ref)
+        folder = path.strip("/") + "/" if path.strip("/") else ""
+        entries: dict[str, TreeEntry] = {}
+        for (name, at), content in self.files.items():
+            if at != ref or not name.startswith(folder):
+                continue
+            rest = name[len(folder) :]
+            if "/" in rest:
+                sub = rest.split("/", 1)[0]
+                entries.setdefault(sub, TreeEntry(sub, "dir", blob_id(sub.encode()), 0))
+            else:
+                data = content.encode() if isinstance(content, str) else content
+                self.blobs.setdefault(blob_id(data), data)
+                entries[rest] = TreeEntry(rest, "file", blob_id(data), len(data))
+        return sorted(entries.values()) if entries else None
+
+    def blob(self, sha: str) -> bytes:
+        self._call("blob")
+        if sha not in self.blobs:
+            raise github_error(f"GET /git/blobs/{sha} answered 404", status=404)
+        return self.blobs[sha]
+
+    def branch_sha(self, name: str) -> str | None:
+        self._call("branch_sha")
+        return self.branches.get(name)
+
+    def ref_sha(self, name: str) -> str | None:
+        self._call("ref_sha")
+        return self.refs.get(name)
+
+    def commit_tree(self, commit_sha: str) -> str:
+        self._call("commit_tree")
+        if commit_sha not in self.commit_trees:
+            raise github_error(f"GET /git/commits/{commit_sha} answered 404", status=404)
+        return self.commit_trees[commit_sha]
+
+    def tree(self, tree_sha: str) -> list[tuple[str, str, str, int | None]]:
+        self._call("tree")
+        if tree_sha not in self.trees:
+            raise github_error(f"GET /git/trees/{tree_sha} answered 404", status=404)
+        return list(self.trees[tree_sha])
+
+    def put_ref_tree(
+        self, ref: str, files: Mapping[str, bytes | None], *, commit: str | None = None
+    ) -> str:
+        """Point `ref` at a commit whose tree holds `files` (None: listed, blob absent, as a
+        fetch that fails); returns the commit sha."""
+        entries: list[tuple[str, str, str, int | None]] = []
+        for path, data in sorted(files.items()):
+            sha = blob_id(data if data is not None else path.encode() + b"\0absent")
+            if data is not None:
+                self.blobs[sha] = data
+            entries.append((path, "blob", sha, len(data) if data is not None else None))
+        tree = blob_id(repr(entries).encode())
+        commit = commit or blob_id(f"commit {ref} {tree}".encode())
+        self.trees[tree] = entries
+        self.commit_trees[commit] = tree
+        self.refs[ref] = commit
+        return commit
 
     def own_review_bodies(self, number: int) -> list[str]:
         self._call("own_review_bodies")

@@ -24,7 +24,8 @@ from referencing.jsonschema import DRAFT4
 SPEC_URI = "urn:github:api.github.com.json"
 SPEC_FILE = Path(__file__).resolve().parents[1] / "data" / "github" / "api.github.com.subset.json"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_MULTI_SEGMENT = {"path", "basehead"}  # `contents/{path}` and `compare/{basehead}` may hold slashes
+# `contents/{path}`, `compare/{basehead}` and `git/ref/{ref}` (`dolt/data`) may hold slashes
+_MULTI_SEGMENT = {"path", "basehead", "ref"}
 
 
 def spec_path() -> Path:
