@@ -368,6 +368,13 @@ def test_a_bad_webhook_url_or_organization_is_refused_before_serving(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_unreadable_env_is_one_line(tmp_path):
+    (tmp_path / ".env").mkdir()
+    result = run_beadle("setup", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("beadle setup: cannot read ") and result.stderr.count("\n") == 1
+
+
 def test_version():
     result = run_beadle("--version", env={}, cwd=Path.cwd())
     from importlib.metadata import version

@@ -36,7 +36,11 @@ def _org(text: str) -> str:
 def _setup(args: argparse.Namespace) -> int:
     from bot.setup import server  # Starlette and uvicorn load only for this command
 
-    existing = ENV_FILE.read_text(encoding="utf-8") if ENV_FILE.exists() else ""
+    try:
+        existing = ENV_FILE.read_text(encoding="utf-8") if ENV_FILE.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"beadle setup: cannot read {ENV_FILE.absolute()}: {exc}", file=sys.stderr)
+        return 2
     taken = envfile.configured(existing, os.environ)
     if taken and not args.force:
         where = sorted({place for _, place in taken})
