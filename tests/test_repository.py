@@ -45,4 +45,3 @@ def test_every_package_under_bot_is_in_the_wheel() -> None:
         for init in (ROOT / "bot").rglob("__init__.py")
     }
     assert found - listed == set()
-

@@ -23,11 +23,22 @@ PATHS = re.compile(
     r"/repos/\{owner\}/\{repo\}(/(pulls|issues|check-runs|check-suites|contents|compare|git|"
     r"collaborators|branches|commits|readme|installation)(/.*)?)?"
 )
-WEBHOOK_EVENTS = frozenset({
-    "pull_request", "issue_comment", "ping", "installation", "installation_repositories",
-    "check_run", "check_suite", "push", "issues", "pull_request_review",
-    "pull_request_review_comment", "star",
-})
+WEBHOOK_EVENTS = frozenset(
+    {
+        "pull_request",
+        "issue_comment",
+        "ping",
+        "installation",
+        "installation_repositories",
+        "check_run",
+        "check_suite",
+        "push",
+        "issues",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "star",
+    }
+)
 
 
 def _refs(node: Any, found: set[str]) -> None:
@@ -44,8 +55,11 @@ def _refs(node: Any, found: set[str]) -> None:
 
 def subset(spec: dict[str, Any]) -> dict[str, Any]:
     paths = {p: v for p, v in spec["paths"].items() if PATHS.fullmatch(p)}
-    hooks = {k: v for k, v in spec["x-webhooks"].items()
-             if v["post"]["x-github"]["subcategory"] in WEBHOOK_EVENTS}
+    hooks = {
+        k: v
+        for k, v in spec["x-webhooks"].items()
+        if v["post"]["x-github"]["subcategory"] in WEBHOOK_EVENTS
+    }
     wanted: set[str] = set()
     _refs([paths, hooks], wanted)
     done: set[str] = set()
@@ -57,16 +71,38 @@ def subset(spec: dict[str, Any]) -> dict[str, Any]:
         value = spec["components"][kind][name.replace("~1", "/").replace("~0", "~")]
         components.setdefault(kind, {})[name] = value
         _refs(value, wanted)
-    for name in ("pull-request", "diff-entry-items", "commit-comparison", "installation-token",
-                 "hook-delivery-items", "pull-request-review", "content-file", "issue-comment",
-                 "check-run", "commit-items", "full-repository", "installation", "integration",
-                 "issue", "pull-request-review-comment", "rate-limit-overview", "reaction"):
+    for name in (
+        "pull-request",
+        "diff-entry-items",
+        "commit-comparison",
+        "installation-token",
+        "hook-delivery-items",
+        "pull-request-review",
+        "content-file",
+        "issue-comment",
+        "check-run",
+        "commit-items",
+        "full-repository",
+        "installation",
+        "integration",
+        "issue",
+        "pull-request-review-comment",
+        "rate-limit-overview",
+        "reaction",
+    ):
         components.setdefault("examples", {})[name] = spec["components"]["examples"][name]
     out = {k: spec[k] for k in ("openapi", "info", "servers", "externalDocs")}
-    out["info"] = {**spec["info"], "x-beadle-subset": "paths and webhooks Beadle's tests use; "
-                   "regenerate with tests/data/github/subset.py"}
-    return {**out, "paths": paths, "x-webhooks": hooks,
-            "components": {k: dict(sorted(v.items())) for k, v in sorted(components.items())}}
+    out["info"] = {
+        **spec["info"],
+        "x-beadle-subset": "paths and webhooks Beadle's tests use; "
+        "regenerate with tests/data/github/subset.py",
+    }
+    return {
+        **out,
+        "paths": paths,
+        "x-webhooks": hooks,
+        "components": {k: dict(sorted(v.items())) for k, v in sorted(components.items())},
+    }
 
 
 def main() -> None:
