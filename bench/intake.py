@@ -6,8 +6,9 @@ takes as little CPU from the 2 cores as it can) POST signed `pull_request.synchr
 (~21 KB, distinct delivery ids and head shas, spread over 200 PRs).
 
   bare    verifies the HMAC and parses the JSON, answers 202; nothing else
-  beadle  Runtime(...).web(with_workers=False): verify, decide, group-commit delivery + job, 202
-          (logging as `beadle serve` sets it up: INFO, one line per delivery, to a file)
+  beadle  Runtime(...).web(with_workers=False) served as `beadle serve` serves it (its limits,
+          protocol and frozen heap, bot/intake/server.py): verify, decide, group-commit delivery
+          + job, 202 (logging as `beadle serve` sets it up: INFO, one line per delivery, to a file)
 
 Targets rotate (bare, beadle, bare, beadle, ...) for --rounds rounds; the summary takes medians.
 After the load the Beadle server is SIGKILLed and every delivery it answered 2xx must be in the
@@ -91,17 +92,19 @@ def serve(target: str, port: int) -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    options = {"log_level": "warning", "access_log": False, "lifespan": "on"}
     if target == "bare":
-        app = bare_app()
-    else:
-        from bot.runtime import Runtime
-        from bot.settings import load_settings
+        uvicorn.run(bare_app(), host="127.0.0.1", port=port, **options)
+        return
+    from bot.intake import server
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
 
-        env = json.loads(os.environ["BEADLE_BENCH_SETTINGS"])
-        app = Runtime(load_settings(_env_file=None, **env)).web(with_workers=False)
-    uvicorn.run(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
-    )
+    env = json.loads(os.environ["BEADLE_BENCH_SETTINGS"])
+    runtime = Runtime(load_settings(_env_file=None, **env))
+    app = runtime.web(with_workers=False)
+    # as `beadle serve` runs it: the intake's limits, its uvicorn protocol, a frozen heap
+    server.serve(app, host="127.0.0.1", port=port, limits=runtime.limits(), **options)
 
 
 def start_server(target: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
@@ -113,15 +116,16 @@ def start_server(target: str, env: dict[str, str], log: Path) -> tuple[subproces
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 90  # imports alone take seconds on a busy shared machine
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc, port
         except httpx.TransportError:
             time.sleep(0.05)
     proc.kill()
-    raise SystemExit(f"{target} server did not start; see {log}")
+    tail = log.read_text(errors="replace")[-2000:]
+    raise SystemExit(f"{target} server did not start:\n{tail}")
 
 
 # -- the load generator ---------------------------------------------------------------------------

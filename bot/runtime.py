@@ -14,6 +14,7 @@ from bot.github.app import GitHubApp
 from bot.github.errors import GitHubError
 from bot.github.redeliver import redeliver_missed
 from bot.intake.group_commit import Intake, RecordBatch
+from bot.intake.limits import Limits, MiB
 from bot.intake.web import create_app
 from bot.model.client import OpenAIReviewer
 from bot.queue.identity import this_process
@@ -78,7 +79,12 @@ class Runtime:
 
     def web(self, *, with_workers: bool) -> Starlette:
         pool = self.pool() if with_workers else None
-        intake = Intake(self._record_and_wake(pool))
+        limits = self.limits()
+        intake = Intake(
+            self._record_and_wake(pool),
+            deadline=limits.commit_timeout,
+            probe=self.store.check_writable,
+        )
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -99,7 +105,12 @@ class Runtime:
             intake=intake,
             bot_login=self.settings.bot_login,
             lifespan=lifespan,
+            limits=limits,
         )
+
+    def limits(self) -> Limits:
+        """What a webhook request may cost (bot/intake/limits.py), from the settings."""
+        return Limits(body_bytes=self.settings.intake_memory_mb * MiB)
 
     def _record_and_wake(self, pool: WorkerPool | None) -> RecordBatch:
         def record(batch: Sequence[Delivery]) -> list[Recorded]:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         default=2.0, gt=0, le=60, validation_alias="BEADLE_WORKER_HEARTBEAT"
     )
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
+    # Bytes of webhook bodies read at once, all requests together (bot/intake/limits.py); at
+    # least GitHub's largest payload, 25 MB.
+    intake_memory_mb: int = Field(
+        default=64, ge=25, le=65_536, validation_alias="BEADLE_INTAKE_MEMORY_MB"
+    )
     # Where beads' Dolt blobs are kept between reviews (docs/design.md §8); see cache_folder().
     cache_dir: Path | None = Field(default=None, validation_alias="BEADLE_CACHE_DIR")
 

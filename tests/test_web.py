@@ -254,7 +254,7 @@ def test_declared_oversize_is_answered_413_before_the_body_is_sent(web):
                 [
                     "X-GitHub-Event: ping",
                     f"X-GitHub-Delivery: {uuid.uuid4()}",
-                    "X-Hub-Signature-256: sha256=00",
+                    f"X-Hub-Signature-256: sha256={'0' * 64}",
                     f"Content-Length: {MAX_PAYLOAD_BYTES + 1}",
                 ]
             )
@@ -273,7 +273,7 @@ def test_chunked_oversize_is_answered_413_before_the_body_ends(web):
                 [
                     "X-GitHub-Event: ping",
                     f"X-GitHub-Delivery: {uuid.uuid4()}",
-                    "X-Hub-Signature-256: sha256=00",
+                    f"X-Hub-Signature-256: sha256={'0' * 64}",
                     "Transfer-Encoding: chunked",
                 ]
             )

@@ -24,13 +24,14 @@ def register(sub: Any) -> None:
 
 
 def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
-    import uvicorn
+    from bot.intake import server
 
     app = runtime.web(with_workers=not args.no_worker)
-    uvicorn.run(
+    server.serve(
         app,
         host=args.host,
         port=args.port,
+        limits=runtime.limits(),
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=25,
