@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.beads.sources import BeadsSources, SourceSettings
+from bot.github.errors import GitHubError
 from bot.review.gather import gather
 from bot.review.plan import RoundPlan
 from tests.fakes.memory import BASE, HEAD, MemoryRepo, file_diff, pull_info
@@ -57,3 +59,34 @@ def test_a_diff_too_large_for_github_is_rebuilt_from_the_file_list() -> None:
     got = gather(r, r.pulls[1], WHOLE, documents=False)
     assert [f.path for f in got.files] == ["a.py"]
     assert any("too large" in note for note in got.notes)
+
+
+def test_the_issue_source_and_other_ids_are_gathered() -> None:
+    r = repo()
+    r.files[(".beads/issues.jsonl", HEAD)] += json.dumps({"id": "bd-c4d5", "title": "Docs"}) + "\n"
+    r.pulls[1] = pull_info(body="Also touches bd-c4d5.")
+    got = gather(r, r.pulls[1], WHOLE, documents=False)
+    assert got.issue_source is not None and got.issue_source.describe() == (
+        f".beads/issues.jsonl at {HEAD[:8]}"
+    )
+    assert [(o.id, o.title) for o in got.other_issues] == [("bd-c4d5", "Docs")]
+    assert got.notes == []
+
+
+def test_beads_settings_and_sources_are_honoured() -> None:
+    r = repo()
+    sources = BeadsSources(errors=(GitHubError,))
+    got = gather(r, r.pulls[1], WHOLE, beads=SourceSettings("none"), sources=sources)
+    assert got.issue is None and "`beads.source: none`" in got.issue_note
+    gather(r, r.pulls[1], WHOLE, documents=False, sources=sources)
+    gather(r, r.pulls[1], WHOLE, documents=False, sources=sources)
+    assert r.calls.count("blob") == 1  # the second round found the parse in the cache
+
+
+def test_a_beads_file_that_keeps_failing_is_a_note_not_a_failed_round() -> None:
+    r = repo()
+    r.fail("blob", 500, times=5)
+    got = gather(r, r.pulls[1], WHOLE, documents=False, sources=BeadsSources(errors=(GitHubError,)))
+    assert got.issue is None and [f.path for f in got.files] == ["widgets/size.py"]
+    assert any(n.startswith("`.beads/issues.jsonl` could not be read") for n in got.notes)
+    assert "No beads issue could be read" in got.issue_note

@@ -92,7 +92,8 @@ def get_commit(gh: FakeGitHub, call: Call) -> Reply:
 @route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}")
 def get_tree(gh: FakeGitHub, call: Call) -> Reply:
     """A tree by its sha, a commit's sha or a branch name; `recursive` set to anything lists
-    every entry below it, truncated past `gh.max_tree_entries` (default GitHub's 100,000)."""
+    every entry below it, truncated past `gh.max_tree_entries` (default GitHub's 100,000;
+    a test may set it lower)."""
     repo = _repo(call)
     sha = call.params["tree_sha"]
     kind = repo.git.object_type(sha)
@@ -101,10 +102,11 @@ def get_tree(gh: FakeGitHub, call: Call) -> Reply:
             sha = repo.git.info(sha)["tree"]
         except KeyError:
             return not_found(_DOC_TREE)
-    listing = repo.git.tree_listing(sha, recursive="recursive" in call.query)
+    recursive = "recursive" in call.query
+    listing = repo.git.tree_listing(sha, recursive=recursive)
     if listing is None:
         return not_found(_DOC_TREE)
-    limit = getattr(gh, "max_tree_entries", MAX_TREE_ENTRIES)
+    limit = getattr(gh, "max_tree_entries", MAX_TREE_ENTRIES) if recursive else len(listing)
     api = _api(gh, repo)
     entries = []
     for e in listing[:limit]:

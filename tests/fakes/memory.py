@@ -72,6 +72,7 @@ class MemoryRepo:
     commit_trees: dict[str, str] = field(default_factory=dict)
     trees: dict[str, list[tuple[str, str, str, int | None]]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)  # blob shas that answer 404 (lost objects)
     # what was written
     reviews: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
@@ -147,7 +148,7 @@ class MemoryRepo:
 
     def blob(self, sha: str) -> bytes:
         self._call("blob")
-        if sha not in self.blobs:
+        if sha not in self.blobs or sha in self.absent:
             raise github_error(f"GET /git/blobs/{sha} answered 404", status=404)
         return self.blobs[sha]
 
