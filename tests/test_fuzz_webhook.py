@@ -937,7 +937,9 @@ def check_decision(event: str, payload: dict, bot_login: str | None) -> None:
         assert type(request.requested_by) is str and request.requested_by
         assert not request.requested_by.endswith("[bot]") and request.requested_by != bot_login
         # Only OWNER is trusted on the payload's word (MEMBER/COLLABORATOR may be read-only).
-        assert request.verify_permission == (payload["comment"].get("author_association") != "OWNER")
+        assert request.verify_permission == (
+            payload["comment"].get("author_association") != "OWNER"
+        )
 
 
 WRONG_TYPES = [None, 0, -1, True, False, 1.5, 2**80, "", "x", "/", [], {}, ["OWNER"], {"id": 1}]

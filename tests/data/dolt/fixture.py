@@ -26,20 +26,25 @@ def tree_rows() -> list[tuple[str, str, str, bool]]:
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True,
-                          check=True)
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=True
+    )
     return done.stdout.decode().strip()
 
 
 def _mktree(repo: Path, items: dict[str, tuple[str, str, str]]) -> str:
-    listing = "".join(f"{mode} {kind} {sha}\t{name}\n" for name, (mode, kind, sha) in
-                      sorted(items.items()))
+    listing = "".join(
+        f"{mode} {kind} {sha}\t{name}\n" for name, (mode, kind, sha) in sorted(items.items())
+    )
     return _git(repo, "mktree", "--missing", stdin=listing.encode())
 
 
-def build_repo(repo: Path, skip: frozenset[str] = frozenset(),
-               replace: dict[str, bytes] | None = None,
-               drop: frozenset[str] = frozenset()) -> str:
+def build_repo(
+    repo: Path,
+    skip: frozenset[str] = frozenset(),
+    replace: dict[str, bytes] | None = None,
+    drop: frozenset[str] = frozenset(),
+) -> str:
     """Create a git repository at `repo` whose refs/dolt/data is the beads tree; return the
     commit. `skip` leaves blobs out but keeps them in the tree (as if their fetch failed);
     `replace` puts other bytes at a path, or adds the path (the tree names the new blob);
