@@ -64,9 +64,9 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class RoundRecord:
-    """What a round composed, handed to an observer before it is posted (`beadle review
-    --post` prints the review it posts); reply and composed are None when nothing was left to
-    review."""
+    """What a round has, handed to an observer: once the prompt is built (reply and composed
+    None; also when nothing was left to review), and again when the review is composed, before
+    it is posted. `beadle review` prints it, and stops a dry run at the first."""
 
     pr: PullInfo
     plan: RoundPlan
@@ -178,6 +178,7 @@ class Reviewer:
                 payload = check_run.nothing_to_review(built.check_summary())
                 _quietly(repo.update_check, check_id, payload)
             return Outcome(f"nothing to review ({len(built.packed.omitted)} files left out)")
+        self._observe(RoundRecord(pr, plan, loaded, got, built))  # the prompt, before the model
         reply = self._model.review(
             system=built.prompt.system,
             prompt=built.prompt.user,
