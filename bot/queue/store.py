@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, create_engine, make_url, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot.queue import recording, registry
+from bot.queue import lifecycle, recording, registry
 from bot.queue.identity import ProcessIdentity, Registered, running_here
 from bot.queue.jobs import (
     Delivery,
@@ -27,21 +27,13 @@ from bot.queue.jobs import (
     Recorded,
     coalesce,
     job_from_row,
-    request_columns,
-    request_from_row,
 )
 from bot.queue.schema import JobState, jobs, metadata, migrate
 from bot.queue.sql import (
-    CLAIMABLE,
     HELD_BY,
-    LEFTOVER,
     ORPHANS,
-    PENDING_OF_PRS,
     READ_ONLY,
     SEEN,
-    SELECT_IF_HELD,
-    UPDATE_BY_ID,
-    UPDATE_IF_HELD,
     clip,
     normalise_url,
     tune_sqlite,
@@ -57,9 +49,6 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock det
 _SCHEMA_LOCK = 0x6265_6164_6C65  # pg_advisory_xact_lock key ("beadle") serialising create_all
 _IN_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
 RECONNECT_WITHIN = 30.0  # seconds a job's bookkeeping keeps retrying after a lost connection
-# PostgreSQL's words for "the connection is gone": connection exceptions (class 08), and the
-# server shutting down, crashing or starting (57P01-57P03).
-_DISCONNECT_SQLSTATES = {"57P01", "57P02", "57P03"}
 
 T = TypeVar("T")
 
@@ -144,7 +133,7 @@ class Store:
         already posted is found by its marker.
         """
         return self._write(
-            lambda conn: self._claim(conn, worker=worker, lease=lease, now=now, process=process)
+            lambda conn: lifecycle.claim(conn, worker=worker, lease=lease, now=now, process=process)
         )
 
     def holds(self, job_id: int, *, worker: str) -> bool:
@@ -160,7 +149,7 @@ class Store:
         """
         values = {"lease_until": now + lease, "updated_at": now}
         return self._write(
-            lambda conn: self._change(conn, job_id, worker, values, "heartbeat"), reconnect=True
+            lambda conn: lifecycle.change(conn, job_id, worker, values, "heartbeat"), reconnect=True
         )
 
     def finish(self, job_id: int, *, worker: str, outcome: str, now: datetime) -> None:
@@ -173,7 +162,7 @@ class Store:
             "updated_at": now,
         }
         self._write(
-            lambda conn: self._change(conn, job_id, worker, values, "finish"), reconnect=True
+            lambda conn: lifecycle.change(conn, job_id, worker, values, "finish"), reconnect=True
         )
 
     def bury(self, job_id: int, *, worker: str, error: str, now: datetime) -> None:
@@ -184,14 +173,16 @@ class Store:
             "lease_until": None,
             "updated_at": now,
         }
-        self._write(lambda conn: self._change(conn, job_id, worker, values, "bury"), reconnect=True)
+        self._write(
+            lambda conn: lifecycle.change(conn, job_id, worker, values, "bury"), reconnect=True
+        )
 
     def retry_later(
         self, job_id: int, *, worker: str, error: str, run_after: datetime, now: datetime
     ) -> None:
         """Put the job back in the queue, not to be claimed before `run_after`."""
         self._write(
-            lambda conn: self._requeue(
+            lambda conn: lifecycle.requeue(
                 conn, job_id, worker, now=now, run_after=run_after, error=clip(error), counted=True
             ),
             reconnect=True,
@@ -200,7 +191,7 @@ class Store:
     def release(self, job_id: int, *, worker: str, now: datetime) -> None:
         """Hand the job back at shutdown: runnable at once, and this attempt does not count."""
         self._write(
-            lambda conn: self._requeue(
+            lambda conn: lifecycle.requeue(
                 conn, job_id, worker, now=now, run_after=now, error=None, counted=False
             ),
             reconnect=True,
@@ -272,7 +263,7 @@ class Store:
         )
         if not gone and not self._read(lambda conn: conn.execute(ORPHANS, {"b_gone": []}).first()):
             return {}  # the usual answer, without taking SQLite's write lock
-        return self._write(lambda conn: self._reap(conn, gone, now), reconnect=True)
+        return self._write(lambda conn: lifecycle.reap(conn, gone, now), reconnect=True)
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -290,7 +281,7 @@ class Store:
                 with self._write_lock, self._engine.begin() as conn:
                     return work(conn)
             except DBAPIError as exc:
-                if reconnect and self._lost_connection(exc):
+                if reconnect and self._postgres and lifecycle.lost_connection(exc):
                     deadline = deadline or time.monotonic() + self._reconnect_within
                     if time.monotonic() + pause > deadline:
                         raise
@@ -305,18 +296,6 @@ class Store:
                 if not retryable or races == _ATTEMPTS:
                     raise
                 log.info("store: lost a race (%s), redoing the transaction", type(exc.orig))
-
-    def _lost_connection(self, exc: DBAPIError) -> bool:
-        if not self._postgres:
-            return False  # SQLite has no connection to lose
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        return bool(
-            exc.connection_invalidated
-            or (
-                sqlstate is not None and (sqlstate[:2] == "08" or sqlstate in _DISCONNECT_SQLSTATES)
-            )
-            or (sqlstate is None and isinstance(exc, OperationalError))  # could not connect
-        )
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self._engine.connect() as conn:
@@ -337,102 +316,3 @@ class Store:
         for start in range(0, len(ids), _IN_CHUNK):
             seen.update(conn.execute(SEEN, {"b_ids": ids[start : start + _IN_CHUNK]}).scalars())
         return seen
-
-    def _claim(
-        self, conn: Connection, *, worker: str, lease: timedelta, now: datetime, process: int | None
-    ) -> Job | None:
-        row = None
-        if process is not None:
-            mine = {"b_by": worker, "b_process": process}
-            row = conn.execute(LEFTOVER, mine).mappings().first()
-        if row is None:
-            row = conn.execute(CLAIMABLE, {"b_now": now}).mappings().first()
-        if row is None:
-            return None
-        values: dict[str, Any] = {
-            "state": JobState.RUNNING,
-            "worker": worker,
-            "process_id": process,
-            "lease_until": now + lease,
-            "attempts": row["attempts"] + 1,
-            "updated_at": now,
-        }
-        if row["state"] == JobState.RUNNING and row["worker"] == worker:
-            values["last_error"] = f"{worker} took it up again: its outcome was never recorded"
-        elif row["state"] == JobState.RUNNING:
-            expired = row["lease_until"].isoformat()
-            values["last_error"] = f"lease of {row['worker']} expired at {expired}"
-        conn.execute(UPDATE_BY_ID, {"b_id": row["id"], **values})
-        return job_from_row({**row, **values})
-
-    def _change(
-        self, conn: Connection, job_id: int, worker: str, values: dict[str, Any], what: str
-    ) -> bool:
-        changed = conn.execute(UPDATE_IF_HELD, {"b_id": job_id, "b_by": worker, **values})
-        if changed.rowcount == 1:
-            return True
-        row = conn.execute(select(jobs.c.state, jobs.c.worker).where(jobs.c.id == job_id)).first()
-        if row is not None and "state" in values and tuple(row) == (values["state"], worker):
-            return True  # done already: the commit of an earlier try got through after all
-        log.warning("store: %s of job %s ignored: %s no longer holds it", what, job_id, worker)
-        return False
-
-    def _requeue(
-        self,
-        conn: Connection,
-        job_id: int,
-        worker: str,
-        *,
-        now: datetime,
-        run_after: datetime,
-        error: str | None,
-        counted: bool,
-    ) -> None:
-        """Move a running job back to PENDING; fold it into the PR's pending job if there is one.
-
-        A push during the review may already have queued a newer job for the PR, and there can
-        be only one pending job per PR: that job inherits this one's request (a stronger mode
-        survives) and this one is closed as superseded rather than run twice.
-        """
-        held = conn.execute(SELECT_IF_HELD, {"b_id": job_id, "b_by": worker}).mappings().first()
-        if held is None:
-            log.warning("store: requeue of job %s ignored: %s no longer holds it", job_id, worker)
-            return
-        values: dict[str, Any] = {
-            "b_id": job_id,
-            "state": JobState.PENDING,
-            "run_after": run_after,
-            "attempts": held["attempts"] if counted else held["attempts"] - 1,
-            "last_error": held["last_error"] if error is None else error,
-            "lease_until": None,
-            "updated_at": now,
-        }
-        key = (held["repo"], held["pr_number"])
-        pending = conn.execute(PENDING_OF_PRS, {"b_prs": [key]}).mappings().first()
-        if pending is not None:
-            merged = coalesce(request_from_row(held), request_from_row(pending))
-            conn.execute(
-                UPDATE_BY_ID,
-                {
-                    "b_id": pending["id"],
-                    **request_columns(merged),
-                    "run_after": max(pending["run_after"], run_after),
-                    "updated_at": now,
-                },
-            )
-            del values["run_after"]
-            values |= {"state": JobState.DONE, "outcome": f"superseded by job {pending['id']}"}
-        conn.execute(UPDATE_BY_ID, values)
-
-    def _reap(self, conn: Connection, gone: dict[int, str], now: datetime) -> dict[int, str]:
-        handed_back: dict[int, str] = {}
-        rows = conn.execute(ORPHANS.with_for_update(), {"b_gone": list(gone)}).mappings().all()
-        for row in rows:
-            why = gone.get(row["process_id"], f"worker process {row['process_id']} has stopped")
-            log.warning("job %s: %s; taking it up again", row["id"], why)
-            self._requeue(
-                conn, row["id"], row["worker"], now=now, run_after=now, error=why, counted=True
-            )
-            handed_back[row["id"]] = why
-        registry.forget(conn, gone)
-        return handed_back
