@@ -194,6 +194,8 @@ class GitHubSettings(BaseSettings):
     private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
     private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH")
     bot_login: str | None = Field(default=None, validation_alias="BEADLE_BOT_LOGIN")
+    # Dolt blobs read from GitHub, kept between runs; None: kept in memory for this run only
+    cache_dir: Path | None = Field(default=None, validation_alias="BEADLE_CACHE_DIR")
 
     def token(self) -> str | None:
         value = self.github_token.get_secret_value().strip() if self.github_token else ""

@@ -105,7 +105,7 @@ def test_a_range_review_prints_the_sections_of_a_posted_review(repo, model, tmp_
     )
     assert "**[M1] Name could be clearer** · [`widgets/size.py:3`](widgets/size.py#L3)" in out
     assert "<!-- beadle:review" not in out  # the marker is for the next round, not the reader
-    assert "Issue: `bd-a3f8` Validate widget sizes (from `.beads/issues.jsonl` at" in out
+    assert "Issue: `bd-a3f8` Validate widget sizes (from `.beads/issues.jsonl` at " in out
     base = repo.merge_base("main", "feature")
     assert f"round 1 over {base[:12]}..{repo.sha('feature')[:12]}" in out
     assert done.stderr == ""
@@ -241,10 +241,11 @@ def test_reviewing_the_same_head_again_reviews_the_whole_range(repo, model, tmp_
     beadle_review(cwd=repo.path, env=env)
     got = as_json(beadle_review("--format", "json", cwd=repo.path, env=env))
     assert got["round"] == 2 and got["base"] == repo.merge_base("main", "feature")
-    assert got["range_note"].startswith(f"HEAD {repo.sha('feature')[:12]} was already reviewed")
+    # the App's own words (as for `/review` on a head already reviewed)
+    assert f"{repo.sha('feature')[:12]}, which round 1 already reviewed" in got["range_note"]
 
 
-def test_a_rebase_is_named_in_words_of_a_checkout(repo, model, tmp_path):
+def test_after_a_rebase_the_whole_range_is_reviewed_again(repo, model, tmp_path):
     env = model_env(model)
     beadle_review(cwd=repo.path, env=env)
     repo.commit({"README.md": "# widgets, again\n"}, "Main moves on", branch="main")
@@ -252,8 +253,8 @@ def test_a_rebase_is_named_in_words_of_a_checkout(repo, model, tmp_path):
     subprocess.run(["git", "rebase", "-q", "main"], cwd=repo.path, check=True, capture_output=True)
     got = as_json(beadle_review("--format", "json", cwd=repo.path, env=env))
     assert got["round"] == 2
-    assert "no longer in this branch's history (rebase or amend)" in got["range_note"]
-    assert "pull request" not in got["range_note"]
+    assert got["base"] == repo.merge_base("main", "feature")
+    assert "is no longer in this branch's history (force push or rebase)" in got["range_note"]
 
 
 # -- gating and errors ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_a_pull_request_is_printed_and_nothing_is_written(github, model, tmp_pat
     pr = github.pull(REPO, number)
     assert f"]({pr['base']['repo']['html_url']}/blob/{pr['head']['sha']}/" in done.stdout
     assert f"Reviewed: {REPO}#{number}, round 1 over " in done.stdout
-    assert "(from the repository's beads JSONL at " in done.stdout
+    assert "(from `.beads/issues.jsonl` at " in done.stdout
     assert github.reviews(REPO, number) == [] and github.check_runs(REPO) == []
     assert {r.method for r in github.requests} == {"GET"}
     assert github.contract_violations() == []

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,21 +83,21 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from bot.local import flows, output
     from bot.local.pull import connect, parse_target
-    from bot.review.compose import Limits
     from bot.settings import load_github_settings, load_model_settings
 
     _check_combinations(args)
     ms = load_model_settings()
     options = flows.Options(
-        limits=Limits(ms.context_tokens, ms.answer_tokens),
         model=ms.model,
+        context_tokens=ms.context_tokens,
+        answer_tokens=ms.answer_tokens,
         issue_id=args.issue,
         issue_json=args.issue_json,
         full=args.full,
     )
     model = None if args.dry_run else _model(ms)
     if args.target is None:
-        result = flows.local_round(
+        shown = flows.local_round(
             repo_dir=args.repo or ".",
             base=args.base,
             head=args.head,
@@ -108,24 +109,20 @@ def _run(args: argparse.Namespace) -> int:
         parsed = parse_target(args.target)
         assert parsed is not None  # checked with the combinations
         full_name, number = parsed
-        connection = connect(load_github_settings(), full_name)
-        common: dict[str, Any] = {
-            "connection": connection,
-            "full_name": full_name,
-            "number": number,
-            "repo_dir": args.repo or ".",
-            "repo_dir_given": args.repo is not None,
-            "options": options,
-        }
-        if args.post:
-            assert model is not None
-            result = flows.posted_round(**common, model=model)
-        else:
-            result = flows.pull_round(**common, model=model)
-    _emit(_render(result, args, prices=ms.prices(), answer_tokens=ms.answer_tokens))
-    if result.reviewed is not None and output.failing(args.fail_on, result.reviewed.composed):
-        return 1
-    return 0
+        gs = load_github_settings()
+        shown = flows.pull_round(
+            connection=connect(gs, full_name),
+            full_name=full_name,
+            number=number,
+            repo_dir=args.repo or ".",
+            repo_dir_given=args.repo is not None,
+            options=replace(options, cache_dir=gs.cache_dir),
+            model=model,
+            post=args.post,
+        )
+    _emit(_render(shown, args, prices=ms.prices(), answer_tokens=ms.answer_tokens))
+    composed = shown.record.composed
+    return 1 if composed is not None and output.failing(args.fail_on, composed) else 0
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
@@ -160,28 +157,21 @@ def _model(ms: Any) -> Any:
 
 
 def _render(
-    result: Any, args: argparse.Namespace, *, prices: Any, answer_tokens: int
+    shown: Any, args: argparse.Namespace, *, prices: Any, answer_tokens: int
 ) -> str | dict[str, Any]:
-    """The outcome as the chosen format: a review, a dry run, or nothing to review."""
+    """The outcome in the chosen format: a review, a dry run, or nothing to review."""
     from bot.local import output
-    from bot.review.compose import NothingToReview
 
-    common: dict[str, Any] = {
-        "target": result.target,
-        "issue_source": result.issue_source,
-        "prices": prices,
-    }
     as_json = args.format == "json"
-    if result.reviewed is not None:
-        shown = output.review_json if as_json else output.review_markdown
-        return shown(result.reviewed, **common, posted=result.posted)
+    if shown.record.composed is not None:
+        if as_json:
+            return output.review_json(shown, prices=prices)
+        return output.review_markdown(shown, prices=prices)
     if args.dry_run:
-        dry = output.dry_run_json if as_json else output.dry_run_text
-        return dry(result.prepared, **common, answer_tokens=answer_tokens)
-    assert isinstance(result.prepared.built, NothingToReview)
-    del common["prices"]
-    nothing = output.nothing_json if as_json else output.nothing_text
-    return nothing(result.prepared, **common)
+        if as_json:
+            return output.dry_run_json(shown, answer_tokens=answer_tokens, prices=prices)
+        return output.dry_run_text(shown, answer_tokens=answer_tokens, prices=prices)
+    return output.nothing_json(shown) if as_json else output.nothing_text(shown)
 
 
 def _emit(text: str | dict[str, Any]) -> None:

@@ -1,36 +1,39 @@
-"""The three ways `beadle review` runs, each from plain arguments to an `Outcome` to print:
+"""How `beadle review` runs: every mode is the App's own round (`Reviewer.run`, as a `/review`
+comment asks for it), so what is printed is what the App would post.
 
-- `local_round`: a range of a local checkout; only git and the model; remembers the round;
-- `pull_round`: a pull request, read through GitHub and printed; nothing written;
-- `posted_round`: the same pull request reviewed and posted by the App's own `Reviewer`.
+- a local range: the repository client is `LocalRepo` (git), the rounds come from
+  `.git/beadle/`; nothing can be written;
+- `OWNER/REPO#N`: the client is GitHub's; without `--post` it refuses every write before
+  anything is sent, and the round stops before posting (as a worker whose lease was lost);
+- `--dry-run`: the round stops once the prompt is built, before the model is asked.
 
-The model is a parameter (`None` for a dry run), so tests and benchmarks hand in any
-`ReviewModel`; bot/cli/review.py builds the real one.
+The model is a parameter, so tests and benchmarks hand in any `ReviewModel`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.github.client import PullInfo, RepoClient
+from bot.beads.sources import BeadsSources
+from bot.github.client import RepoClient
+from bot.github.errors import GitHubError
 from bot.local import state
 from bot.local.bd import Bd
-from bot.local.git import Git
+from bot.local.git import Git, GitError
 from bot.local.issue import IssueFinder, read_issue_file
-from bot.local.output import Posted, Target, marker_of
-from bot.local.pull import Connection, RecordingInstallations, repository_checkout
+from bot.local.output import Posted, Shown, Target, marker_of
+from bot.local.pull import Connection, ReadOnly, Recording, repository_checkout
 from bot.local.range import local_pull, resolve_range
 from bot.local.repo import LocalRepo
-from bot.local.session import Prepared, Reviewed, prepare, review
-from bot.model.client import ReviewModel
+from bot.model.client import ModelReply, ReviewModel
 from bot.queue.request import Mode, ReviewRequest
-from bot.review.compose import Built, Limits
-from bot.review.marker import Marker, latest_marker
-from bot.review.plan import Skip
-from bot.review.round import ReviewConfig, Reviewer, RoundRecord
+from bot.review.marker import latest_marker, render_marker
+from bot.review.round import LeaseLost, ReviewConfig, Reviewer, RoundRecord
 
 
 class UsageError(Exception):
@@ -41,27 +44,20 @@ class NotReviewed(Exception):
     """No review could be made (the pull request is closed, posting failed…); exit status 3.
     `outcome` holds the review when it was made but could not be posted, to print it."""
 
-    def __init__(self, message: str, outcome: Outcome | None = None) -> None:
+    def __init__(self, message: str, outcome: Shown | None = None) -> None:
         super().__init__(message)
         self.outcome = outcome
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    limits: Limits
     model: str  # BEADLE_MODEL
+    context_tokens: int
+    answer_tokens: int
     issue_id: str | None = None
     issue_json: Path | None = None
     full: bool = False  # a fresh round one
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    target: Target
-    prepared: Prepared
-    issue_source: str
-    reviewed: Reviewed | None = None  # None: a dry run, or nothing to review
-    posted: Posted | None = None
+    cache_dir: Path | None = None  # BEADLE_CACHE_DIR: Dolt blobs read from GitHub
 
 
 def local_round(
@@ -72,45 +68,33 @@ def local_round(
     since: str | None,
     options: Options,
     model: ReviewModel | None,
-) -> Outcome:
-    git = Git(repo_dir)
-    r = resolve_range(git, base=base, head=head or "HEAD")
+) -> Shown:
+    """A range of a checkout; with a model, the round is remembered in .git/beadle/."""
+    r = resolve_range(Git(repo_dir), base=base, head=head or "HEAD")
     git = Git(r.root)
     where = state.state_file(git)
     memory = state.load(where)
     bodies = [] if options.full else state.markers(memory, r.branch)
-    previous = latest_marker(bodies)
     if since is not None:
-        since_sha = git.commit(since)
-        if since_sha is None:
-            raise UsageError(f"--since {since}: no such commit in {r.root}")
-        if previous is None:
-            raise UsageError(
-                f"--since: no earlier review of {r.branch or 'this HEAD'} is remembered in "
-                ".git/beadle/ (review once without --since first)"
-            )
-        previous = replace(previous, head=since_sha)
+        bodies = _since(git, since, bodies, branch=r.branch, root=r.root)
     pr = local_pull(r)
     repo = LocalRepo(git, pr, full_name=r.full_name, earlier=bodies)
-    finder = _finder(options, bd_cwd=r.root, git_root=r.root, local=True)
+    finder = _finder(options, bd_cwd=r.root, cache=False)
     target = Target("local", r.full_name, None, r.root)
-    mode = Mode.FULL if options.full else Mode.COMMAND
-    prepared = _prepare(repo, pr, previous, mode, options, finder, local=True)
-    if model is None or not isinstance(prepared.built, Built):
-        return Outcome(target, prepared, finder.source)
-    reviewed = review(prepared, model, answer_tokens=options.limits.answer_tokens, job_key="local")
-    marker = marker_of(reviewed.composed.body)
+    outcome = _round(repo, pr.number, 0, options, finder, model, post=False, target=target)
+    marker = marker_of(outcome.record.composed.body) if outcome.record.composed else None
     if where is not None and marker is not None:
+        plan, issue = outcome.record.plan, outcome.record.gathered.issue
         entry = {
             "marker": marker,
-            "round": prepared.plan.round,
-            "base": prepared.plan.base,
-            "head": prepared.plan.head,
-            "issue": prepared.gathered.issue.id if prepared.gathered.issue else None,
+            "round": plan.round,
+            "base": plan.base,
+            "head": plan.head,
+            "issue": issue.id if issue else None,
             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         state.save(where, state.remembered(memory, r.branch, entry))
-    return Outcome(target, prepared, finder.source, reviewed)
+    return outcome
 
 
 def pull_round(
@@ -122,124 +106,139 @@ def pull_round(
     repo_dir_given: bool,
     options: Options,
     model: ReviewModel | None,
-) -> Outcome:
-    repo = connection.installations.repo(connection.installation_id, full_name)
-    pr = repo.pull(number)
-    previous = None if options.full else latest_marker(repo.own_review_bodies(number))
+    post: bool,
+) -> Shown:
+    """A pull request; posted only with `post` (then model is not None)."""
+    inner = connection.installations.repo(connection.installation_id, full_name)
+    repo = Recording(inner) if post else ReadOnly(inner)
     checkout = repository_checkout(repo_dir, full_name, trusted=repo_dir_given)
-    finder = _finder(options, bd_cwd=checkout, git_root=checkout, local=False)
-    target = Target("pull_request", full_name, number, pr.html_url)
-    mode = Mode.FULL if options.full else Mode.COMMAND
-    prepared = _prepare(repo, pr, previous, mode, options, finder, local=False)
-    if model is None or not isinstance(prepared.built, Built):
-        return Outcome(target, prepared, finder.source)
-    job_key = f"cli-{uuid.uuid4().hex[:12]}"
-    reviewed = review(prepared, model, answer_tokens=options.limits.answer_tokens, job_key=job_key)
-    return Outcome(target, prepared, finder.source, reviewed)
+    finder = _finder(options, bd_cwd=checkout, cache=True)
+    target = Target("pull_request", full_name, number, "")
+    outcome = _round(
+        repo, number, connection.installation_id, options, finder, model, post=post, target=target
+    )
+    target = replace(target, where=outcome.record.pr.html_url)
+    posted = None
+    if post and outcome.record.composed is not None:
+        pr_url = outcome.record.pr.html_url
+        review_id = repo.posted[-1] if repo.posted else None  # None: an earlier POST landed
+        posted = Posted(
+            review_id, f"{pr_url}#pullrequestreview-{review_id}" if review_id else pr_url
+        )
+    return replace(outcome, target=target, posted=posted)
 
 
-def posted_round(
-    *,
-    connection: Connection,
-    full_name: str,
+# -- the round -----------------------------------------------------------------------------
+class _Stop(Exception):
+    """Raised by the observer of a dry run once the prompt is built: the model is not asked."""
+
+
+class _NoModel:
+    """A dry run's model: never asked (the round stops first); refuses if it were."""
+
+    def review(self, *, system: str, prompt: str, model: str, max_tokens: int) -> ModelReply:
+        raise _Stop("a dry run asks no model")
+
+
+def _round(
+    repo: RepoClient,
     number: int,
-    repo_dir: str,
-    repo_dir_given: bool,
+    installation_id: int,
     options: Options,
-    model: ReviewModel,
-) -> Outcome:
-    """The App's own round (`Reviewer.run`, as a `/review` comment would ask for it): one
-    review with its marker and inline comments, the check run when the credentials may."""
-    checkout = repository_checkout(repo_dir, full_name, trusted=repo_dir_given)
-    finder = _finder(options, bd_cwd=checkout, git_root=checkout, local=False)
-    recording = RecordingInstallations(connection.installations)
+    finder: IssueFinder,
+    model: ReviewModel | None,
+    *,
+    post: bool,
+    target: Target,
+) -> Shown:
     records: list[RoundRecord] = []
+
+    def observe(record: RoundRecord) -> None:
+        records.append(record)
+        if model is None and record.reply is None:
+            raise _Stop("the prompt is built")
+
     reviewer = Reviewer(
-        github=recording,
-        model=model,
+        github=_Installations(repo),
+        model=model or _NoModel(),
         config=ReviewConfig(
             model=options.model,
-            context_tokens=options.limits.context_tokens,
-            answer_tokens=options.limits.answer_tokens,
+            context_tokens=options.context_tokens,
+            answer_tokens=options.answer_tokens,
+            cache_dir=options.cache_dir,
         ),
         gatherer=finder.gather,
-        observe=records.append,
+        observe=observe,
     )
     request = ReviewRequest(
-        repo=full_name,
+        repo=repo.full_name,
         pr_number=number,
-        installation_id=connection.installation_id,
+        installation_id=installation_id,
         head_sha="",
         mode=Mode.FULL if options.full else Mode.COMMAND,
     )
+    job_key = f"cli-{uuid.uuid4().hex[:12]}"
+    quiet = logging.getLogger("beadle.review")
+    level = quiet.level
+    if not post:  # "no check run on …": nothing is meant to be written
+        quiet.setLevel(logging.ERROR)
     try:
-        done = reviewer.run(request, job_key=f"cli-{uuid.uuid4().hex[:12]}")
+        done = reviewer.run(request, job_key=job_key, still_held=lambda: post)
+    except (_Stop, LeaseLost):
+        done = None  # stopped where asked: before the model, or before posting
     except Exception as exc:
-        made = _reviewed(records[-1], options) if records else None
-        if made is None:
+        made = _outcome(records, finder, options, target)
+        if made is None or made.record.composed is None:
             raise
-        target = Target("pull_request", full_name, number, made.prepared.pr.html_url)
-        kept = Outcome(target, made.prepared, finder.source, made)
-        raise NotReviewed(f"the review was made but not posted: {exc}", kept) from exc
+        raise NotReviewed(f"the review was made but not posted: {exc}", made) from exc
+    finally:
+        quiet.setLevel(level)
+    made = _outcome(records, finder, options, target)
+    if made is None:
+        raise NotReviewed(done.detail if done else "the round stopped before it began")
+    return made
+
+
+class _Installations:
+    """The Installations port over one repository client (the round asks for it by name)."""
+
+    def __init__(self, repo: RepoClient) -> None:
+        self._repo = repo
+
+    def repo(self, installation_id: int, full_name: str) -> RepoClient:
+        return self._repo
+
+
+def _outcome(
+    records: Sequence[RoundRecord], finder: IssueFinder, options: Options, target: Target
+) -> Shown | None:
     if not records:
-        raise NotReviewed(done.detail)
+        return None
     record = records[-1]
-    target = Target("pull_request", full_name, number, record.pr.html_url)
-    made = _reviewed(record, options)
-    prepared = made.prepared if made else _prepared(record, options)
-    posted = None
-    if made is not None and recording.last is not None and recording.last.posted:
-        review_id = recording.last.posted[-1]
-        posted = Posted(review_id, f"{record.pr.html_url}#pullrequestreview-{review_id}")
-    elif made is not None:
-        posted = Posted(None, record.pr.html_url)  # posted by an earlier attempt's POST
-    return Outcome(target, prepared, finder.source, made, posted)
+    model = record.loaded.config.model or options.model
+    return Shown(target, record, finder.source, model)
 
 
-# -- shared --------------------------------------------------------------------------------
-def _finder(
-    options: Options, *, bd_cwd: str | None, git_root: str | None, local: bool
-) -> IssueFinder:
+def _finder(options: Options, *, bd_cwd: str | None, cache: bool) -> IssueFinder:
     from_file = None
     if options.issue_json is not None:
         from_file = (str(options.issue_json), read_issue_file(options.issue_json))
     bd = Bd.on_path(cwd=bd_cwd) if bd_cwd is not None and from_file is None else None
-    return IssueFinder(
-        issue_id=options.issue_id, from_file=from_file, bd=bd, git_root=git_root, local=local
+    sources = BeadsSources(
+        errors=(GitHubError, GitError), cache_dir=options.cache_dir if cache else None
     )
+    return IssueFinder(sources, issue_id=options.issue_id, from_file=from_file, bd=bd)
 
 
-def _prepare(
-    repo: RepoClient,
-    pr: PullInfo,
-    previous: Marker | None,
-    mode: Mode,
-    options: Options,
-    finder: IssueFinder,
-    *,
-    local: bool,
-) -> Prepared:
-    prepared = prepare(
-        repo,
-        pr,
-        previous=previous,
-        mode=mode,
-        limits=options.limits,
-        model=options.model,
-        gatherer=finder.gather,
-        local=local,
-    )
-    if isinstance(prepared, Skip):  # only Mode.AUTO skips, and the command never asks for it
-        raise NotReviewed(prepared.reason)
-    return prepared
-
-
-def _prepared(record: RoundRecord, options: Options) -> Prepared:
-    model = record.loaded.config.model or options.model
-    return Prepared(record.pr, record.plan, record.loaded, record.gathered, record.built, model)
-
-
-def _reviewed(record: RoundRecord, options: Options) -> Reviewed | None:
-    if record.reply is None or record.composed is None or not isinstance(record.built, Built):
-        return None
-    return Reviewed(_prepared(record, options), record.built, record.reply, record.composed)
+def _since(git: Git, since: str, bodies: list[str], *, branch: str, root: str) -> list[str]:
+    """--since REV: the newest remembered round, as if it had reviewed REV."""
+    since_sha = git.commit(since)
+    if since_sha is None:
+        raise UsageError(f"--since {since}: no such commit in {root}")
+    previous = latest_marker(bodies)
+    if previous is None:
+        raise UsageError(
+            f"--since: no earlier review of {branch or 'this HEAD'} is remembered in "
+            ".git/beadle/ (review once without --since first)"
+        )
+    return [*bodies, render_marker(replace(previous, head=since_sha, job=None))]

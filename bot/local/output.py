@@ -1,6 +1,7 @@
 """What `beadle review` prints (docs/design.md §8): the review as markdown with the sections of
-a posted review, or one JSON object; a dry run's prompt size, tokens, cost and what was left
-out. Pure: values in, text and dicts out.
+a posted review (the body the App posts, its hidden marker aside), or one JSON object with the
+structured answer; a dry run's prompt size, tokens, cost and what was left out. Pure: values
+in, text and dicts out.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local.session import Prepared, Reviewed
 from bot.model.answer import Severity, Verdict
 from bot.model.prices import DEFAULT_PRICES, Price, Usage, cost_usd, format_cost, price_for
 from bot.review.budget import estimate_tokens
 from bot.review.comment import group_omitted
 from bot.review.compose import Built, Composed, NothingToReview
+from bot.review.round import RoundRecord
 
 MARKER_START = "<!-- beadle:review"
+Prices = Mapping[str, Price]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +37,21 @@ class Posted:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One outcome, as the output needs it."""
+
+    target: Target
+    record: RoundRecord
+    issue_source: str  # "" when there is no issue
+    model: str  # the model the prompt is for
+    posted: Posted | None = None
+
+
 def estimated_cost(
-    model: str, *, prompt_tokens: int, completion_tokens: int, prices: Mapping[str, Price]
+    model: str, *, prompt_tokens: int, completion_tokens: int, prices: Prices
 ) -> float | None:
-    """US dollars for these tokens (bot/model/prices.py; `prices` from BEADLE_PRICES win),
-    None for a model the tables do not know."""
+    """US dollars (bot/model/prices.py; BEADLE_PRICES wins), None for a model no table has."""
     price = price_for(model, DEFAULT_PRICES, prices)
     return cost_usd(Usage(prompt_tokens, completion_tokens), price)
 
@@ -67,46 +79,31 @@ def marker_of(body: str) -> str | None:
 
 
 # -- a review ------------------------------------------------------------------------------
-def review_markdown(
-    r: Reviewed,
-    *,
-    target: Target,
-    issue_source: str,
-    prices: Mapping[str, Price],
-    posted: Posted | None = None,
-) -> str:
+def review_markdown(s: Shown, *, prices: Prices) -> str:
+    r = s.record
+    assert r.composed is not None and r.reply is not None
     body = body_without_marker(r.composed.body)
-    pr = r.prepared.pr
-    if not pr.repo_html_url:  # a checkout without a GitHub remote: links relative to its root
-        body = body.replace(f"](/blob/{pr.head_sha}/", "](")
-    plan = r.prepared.plan
+    if not r.pr.repo_html_url:  # a checkout without a GitHub remote: links from its root
+        body = body.replace(f"](/blob/{r.pr.head_sha}/", "](")
     lines = [body, "", "---", ""]
-    lines.append(
-        f"Reviewed: {_what(target)}, round {plan.round} over {_range(plan.base, plan.head)}."
-    )
-    lines.append(_issue_line(r.prepared, issue_source))
-    cost = _reply_cost(r, prices)
+    lines.append(f"Reviewed: {_what(s.target)}, round {r.plan.round} over {_range(r)}.")
+    lines.append(_issue_line(s))
+    cost = _reply_cost(s, prices)
     lines.append(
         f"Model: {r.reply.model}, {r.reply.prompt_tokens:,} prompt + "
         f"{r.reply.completion_tokens:,} completion tokens, {format_cost(cost)}."
     )
-    if posted is not None:
-        lines.append(f"Posted: {posted.url}")
+    if s.posted is not None:
+        lines.append(f"Posted: {s.posted.url}")
     return "\n".join(lines) + "\n"
 
 
-def review_json(
-    r: Reviewed,
-    *,
-    target: Target,
-    issue_source: str,
-    prices: Mapping[str, Price],
-    posted: Posted | None = None,
-) -> dict[str, Any]:
-    p, answer, checked = r.prepared, r.reply.answer, r.composed.checked
-    estimate = estimate_tokens(r.built.prompt.system + r.built.prompt.user)
+def review_json(s: Shown, *, prices: Prices) -> dict[str, Any]:
+    r = s.record
+    assert r.composed is not None and r.reply is not None and isinstance(r.built, Built)
+    answer, checked = r.reply.answer, r.composed.checked
     return {
-        **_head(p, target, issue_source),
+        **_head(s),
         "verdict": answer.assessment.ready_to_merge.value,
         "reasoning": answer.assessment.reasoning,
         "summary": answer.summary,
@@ -150,123 +147,97 @@ def review_json(
         "tokens": {
             "prompt": r.reply.prompt_tokens,
             "completion": r.reply.completion_tokens,
-            "prompt_estimate": estimate,
+            "prompt_estimate": estimate_tokens(r.built.prompt.system + r.built.prompt.user),
         },
-        "cost_usd": _reply_cost(r, prices),
+        "cost_usd": _reply_cost(s, prices),
         "body": r.composed.body,
         "marker": marker_of(r.composed.body),
-        "posted": {"review_id": posted.review_id, "url": posted.url} if posted else None,
+        "posted": {"review_id": s.posted.review_id, "url": s.posted.url} if s.posted else None,
     }
 
 
 # -- a dry run, or nothing to review ---------------------------------------------------------
-def dry_run_text(
-    p: Prepared,
-    *,
-    target: Target,
-    issue_source: str,
-    answer_tokens: int,
-    prices: Mapping[str, Price],
-) -> str:
-    lines = [
-        f"Dry run: {_what(target)}, round {p.plan.round} over {_range(p.plan.base, p.plan.head)}."
-    ]
-    lines.append(_issue_line(p, issue_source))
-    if isinstance(p.built, NothingToReview):
+def dry_run_text(s: Shown, *, answer_tokens: int, prices: Prices) -> str:
+    r = s.record
+    lines = [f"Dry run: {_what(s.target)}, round {r.plan.round} over {_range(r)}.", _issue_line(s)]
+    if isinstance(r.built, NothingToReview):
         lines.append("Nothing to review: every file was left out, so no model would be asked.")
     else:
-        prompt = p.built.prompt
+        prompt = r.built.prompt
         tokens = estimate_tokens(prompt.system + prompt.user)
-        ask = estimated_cost(p.model, prompt_tokens=tokens, completion_tokens=0, prices=prices)
+        ask = estimated_cost(s.model, prompt_tokens=tokens, completion_tokens=0, prices=prices)
         most = estimated_cost(
-            p.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
+            s.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
         )
         cost = (
             f"{format_cost(ask)} for the prompt, at most {format_cost(most)} with an answer "
             f"of up to {answer_tokens:,} tokens"
             if ask is not None and most is not None
-            else _dollars(None)
+            else "unknown (the model is in no price table; BEADLE_PRICES adds it)"
         )
-        shown = len(p.built.packed.files)
         lines += [
             f"Prompt: {prompt.size:,} characters, about {tokens:,} tokens (offline estimate), "
-            f"for model {p.model}.",
+            f"for model {s.model}.",
             f"Estimated cost: {cost}.",
-            f"Files in the prompt: {shown} of {len(p.gathered.files)}.",
+            f"Files in the prompt: {len(r.built.packed.files)} of {len(r.gathered.files)}.",
         ]
-    packed = p.built.packed
-    truncated = packed.truncated
-    if packed.omitted or truncated:
-        lines.append("Left out:")
-        for group in group_omitted(packed.omitted):
-            lines += [f"- {path}: {group.reason}" for path in group.paths]
-            if group.more:
-                lines.append(f"- … and {group.more} more: {group.reason}")
-        lines += [f"- {path}: cut to fit the model's context" for path in truncated]
-    else:
-        lines.append("Left out: nothing.")
+    lines += _left_out_lines(r.built)
     return "\n".join(lines) + "\n"
 
 
-def dry_run_json(
-    p: Prepared,
-    *,
-    target: Target,
-    issue_source: str,
-    answer_tokens: int,
-    prices: Mapping[str, Price],
-) -> dict[str, Any]:
-    out: dict[str, Any] = {**_head(p, target, issue_source), "dry_run": True}
-    if isinstance(p.built, Built):
-        prompt = p.built.prompt
+def dry_run_json(s: Shown, *, answer_tokens: int, prices: Prices) -> dict[str, Any]:
+    r = s.record
+    out: dict[str, Any] = {**_head(s), "dry_run": True}
+    if isinstance(r.built, Built):
+        prompt = r.built.prompt
         tokens = estimate_tokens(prompt.system + prompt.user)
         out |= {
             "nothing_to_review": False,
-            "model": p.model,
+            "model": s.model,
             "prompt_chars": prompt.size,
             "prompt_tokens_estimate": tokens,
             "answer_tokens_max": answer_tokens,
             "cost_usd_prompt": estimated_cost(
-                p.model, prompt_tokens=tokens, completion_tokens=0, prices=prices
+                s.model, prompt_tokens=tokens, completion_tokens=0, prices=prices
             ),
             "cost_usd_at_most": estimated_cost(
-                p.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
+                s.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
             ),
-            "files_in_prompt": len(p.built.packed.files),
+            "files_in_prompt": len(r.built.packed.files),
             "prompt": {"system": prompt.system, "user": prompt.user},
         }
     else:
         out |= {"nothing_to_review": True, "files_in_prompt": 0, "prompt": None}
-    return out | {"files": len(p.gathered.files)} | _left_out(p.built)
+    return out | {"files": len(r.gathered.files)} | _left_out(r.built)
 
 
-def nothing_text(p: Prepared, *, target: Target, issue_source: str) -> str:
+def nothing_text(s: Shown) -> str:
+    r = s.record
     lines = [
-        f"Nothing to review in {_what(target)} over {_range(p.plan.base, p.plan.head)}: "
-        "every file was left out, so no model was asked.",
+        f"Nothing to review in {_what(s.target)} over {_range(r)}: every file was left out, "
+        "so no model was asked."
     ]
-    lines += [f"- {o.path}: {o.reason}" for o in p.built.packed.omitted]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _left_out_lines(r.built)[1:]) + "\n"
 
 
-def nothing_json(p: Prepared, *, target: Target, issue_source: str) -> dict[str, Any]:
-    return {**_head(p, target, issue_source), "nothing_to_review": True} | _left_out(p.built)
+def nothing_json(s: Shown) -> dict[str, Any]:
+    return {**_head(s), "nothing_to_review": True} | _left_out(s.record.built)
 
 
 # -- shared pieces -------------------------------------------------------------------------
-def _head(p: Prepared, target: Target, issue_source: str) -> dict[str, Any]:
-    issue = p.gathered.issue
+def _head(s: Shown) -> dict[str, Any]:
+    r, issue = s.record, s.record.gathered.issue
     return {
         "target": {
-            "kind": target.kind,
-            "repository": target.repository,
-            "number": target.number,
-            "where": target.where,
+            "kind": s.target.kind,
+            "repository": s.target.repository,
+            "number": s.target.number,
+            "where": s.target.where,
         },
-        "round": p.plan.round,
-        "base": p.plan.base,
-        "head": p.plan.head,
-        "range_note": p.plan.range_note,
+        "round": r.plan.round,
+        "base": r.plan.base,
+        "head": r.plan.head,
+        "range_note": r.plan.range_note,
         "issue": (
             {
                 "id": issue.id,
@@ -274,14 +245,14 @@ def _head(p: Prepared, target: Target, issue_source: str) -> dict[str, Any]:
                 "status": issue.status,
                 "priority": issue.priority_label,
                 "type": issue.issue_type,
-                "source": issue_source,
+                "source": s.issue_source,
             }
             if issue
             else None
         ),
-        "issue_note": p.gathered.issue_note if issue is None else "",
-        "notes": list(p.gathered.notes),
-        "config_problem": p.loaded.problem,
+        "issue_note": r.gathered.issue_note if issue is None else "",
+        "notes": list(r.gathered.notes),
+        "config_problem": r.loaded.problem,
     }
 
 
@@ -293,11 +264,35 @@ def _left_out(built: Built | NothingToReview) -> dict[str, Any]:
     }
 
 
-def _issue_line(p: Prepared, source: str) -> str:
-    issue = p.gathered.issue
+def _left_out_lines(built: Built | NothingToReview) -> list[str]:
+    packed = built.packed
+    if not (packed.omitted or packed.truncated):
+        return ["Left out: nothing."]
+    lines = ["Left out:"]
+    for group in group_omitted(packed.omitted):
+        lines += [f"- {path}: {group.reason}" for path in group.paths]
+        if group.more:
+            lines.append(f"- … and {group.more} more: {group.reason}")
+    lines += [f"- {path}: cut to fit the model's context" for path in packed.truncated]
+    return lines
+
+
+def _issue_line(s: Shown) -> str:
+    issue = s.record.gathered.issue
     if issue is None:
-        return f"Issue: none. {p.gathered.issue_note}"
-    return f"Issue: `{issue.id}` {issue.title} (from {source})."
+        return f"Issue: none. {s.record.gathered.issue_note}"
+    return f"Issue: `{issue.id}` {issue.title} (from {s.issue_source})."
+
+
+def _reply_cost(s: Shown, prices: Prices) -> float | None:
+    reply = s.record.reply
+    assert reply is not None
+    return estimated_cost(
+        reply.model,
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        prices=prices,
+    )
 
 
 def _what(target: Target) -> str:
@@ -306,20 +301,5 @@ def _what(target: Target) -> str:
     return f"{target.repository}#{target.number}"
 
 
-def _range(base: str, head: str) -> str:
-    return f"{base[:12]}..{head[:12]}"
-
-
-def _reply_cost(r: Reviewed, prices: Mapping[str, Price]) -> float | None:
-    return estimated_cost(
-        r.reply.model,
-        prompt_tokens=r.reply.prompt_tokens,
-        completion_tokens=r.reply.completion_tokens,
-        prices=prices,
-    )
-
-
-def _dollars(cost: float | None) -> str:
-    if cost is None:
-        return "unknown (the model is not in the price table; BEADLE_PRICES adds it)"
-    return format_cost(cost)
+def _range(r: RoundRecord) -> str:
+    return f"{r.plan.base[:12]}..{r.plan.head[:12]}"

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.github.client import History, Installations, PullInfo, RepoClient
+from bot.github.client import History, Installations, PullInfo, RepoClient, TreeEntry
+from bot.github.errors import GitHubError
 from bot.local.git import Git, GitError
 from bot.local.range import repository_names
 from bot.settings import GitHubSettings, SettingsError
@@ -158,26 +159,24 @@ class Recording:
     def own_review_bodies(self, number: int) -> list[str]:
         return self.inner.own_review_bodies(number)
 
-    # the git data reads of the beads sources, when the client has them
-    def tree_entries(self, path: str, ref: str) -> Any:
-        return _loose(self.inner).tree_entries(path, ref)
+    # git data: the beads sources' reads (bot/beads/sources/ports.py)
+    def tree_entries(self, path: str, ref: str) -> Sequence[TreeEntry] | None:
+        return self.inner.tree_entries(path, ref)
 
     def blob(self, sha: str) -> bytes:
-        return bytes(_loose(self.inner).blob(sha))
+        return self.inner.blob(sha)
 
     def branch_sha(self, name: str) -> str | None:
-        found = _loose(self.inner).branch_sha(name)
-        return str(found) if found else None
+        return self.inner.branch_sha(name)
 
     def ref_sha(self, name: str) -> str | None:
-        found = _loose(self.inner).ref_sha(name)
-        return str(found) if found else None
+        return self.inner.ref_sha(name)
 
     def commit_tree(self, commit_sha: str) -> str:
-        return str(_loose(self.inner).commit_tree(commit_sha))
+        return self.inner.commit_tree(commit_sha)
 
-    def tree(self, tree_sha: str) -> Any:
-        return _loose(self.inner).tree(tree_sha)
+    def tree(self, tree_sha: str) -> Sequence[tuple[str, str, str, int | None]]:
+        return self.inner.tree(tree_sha)
 
     def permission(self, login: str) -> str:
         return self.inner.permission(login)
@@ -204,18 +203,26 @@ class Recording:
         self.inner.update_check(check_id, payload)
 
 
-def _loose(client: RepoClient) -> Any:
-    """The client as it is, for reads the port may not declare yet (git data)."""
-    return client
+class ReadOnly(Recording):
+    """Reads pass through; every write is refused before anything is sent (no `--post`)."""
+
+    def post_review(
+        self, number: int, *, commit_id: str, body: str, comments: Sequence[dict[str, object]] = ()
+    ) -> int:
+        raise _refused()
+
+    def comment(self, number: int, body: str) -> int:
+        raise _refused()
+
+    def react(self, comment_id: int, content: str = "eyes") -> None:
+        raise _refused()
+
+    def create_check(self, payload: dict[str, Any]) -> int:
+        raise _refused()
+
+    def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
+        raise _refused()
 
 
-@dataclass
-class RecordingInstallations:
-    """Hands the Reviewer recording repositories; the last one is kept to read back."""
-
-    inner: Installations
-    last: Recording | None = None
-
-    def repo(self, installation_id: int, full_name: str) -> RepoClient:
-        self.last = Recording(self.inner.repo(installation_id, full_name))
-        return self.last
+def _refused() -> GitHubError:
+    return GitHubError("nothing is written to GitHub without --post", status=403)

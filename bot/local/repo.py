@@ -9,9 +9,10 @@ methods exist for the port's sake and refuse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from bot.github.client import History, PullInfo
+from bot.github.client import History, PullInfo, TreeEntry
+from bot.github.errors import GitHubError
 from bot.local.git import Git
 from bot.local.range import commit_messages
 
@@ -37,17 +38,12 @@ _KINDS = {
 }
 
 
-class TreeEntry(NamedTuple):
-    """One item of a folder, as bot/github/client.py's TreeEntry (name, kind, sha, size)."""
+class LocalWriteRefused(GitHubError):
+    """A local review posts nothing: the round's courtesy writes (the check run) are refused
+    like an installation without the permission, and it stops before posting."""
 
-    name: str
-    kind: str
-    sha: str
-    size: int
-
-
-class LocalWriteRefused(Exception):
-    """A local review posts nothing; reaching a write is a bug in the caller."""
+    def __init__(self) -> None:
+        super().__init__("a local review is printed, never posted", status=403)
 
 
 class LocalRepo:
@@ -156,16 +152,16 @@ class LocalRepo:
     def post_review(
         self, number: int, *, commit_id: str, body: str, comments: Sequence[dict[str, object]] = ()
     ) -> int:
-        raise LocalWriteRefused("a local review is printed, never posted")
+        raise LocalWriteRefused()
 
     def comment(self, number: int, body: str) -> int:
-        raise LocalWriteRefused("a local review is printed, never posted")
+        raise LocalWriteRefused()
 
     def react(self, comment_id: int, content: str = "eyes") -> None:
-        raise LocalWriteRefused("a local review is printed, never posted")
+        raise LocalWriteRefused()
 
     def create_check(self, payload: dict[str, Any]) -> int:
-        raise LocalWriteRefused("a local review is printed, never posted")
+        raise LocalWriteRefused()
 
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
-        raise LocalWriteRefused("a local review is printed, never posted")
+        raise LocalWriteRefused()
