@@ -144,9 +144,10 @@ def test_the_not_found_note_names_the_way_out() -> None:
             dolt="read",
         )
     )
-    assert "it is not in `.beads/issues.jsonl` nor in its beads Dolt data" in stale
+    assert "it is not in `.beads/issues.jsonl` nor in the repository's beads Dolt data" in stale
+    assert stale.endswith("If the issue is new, `bd dolt push` sends it to this repository.")
     off = beads_note(Note("not_found", ids=("bd-x1y2",), dolt="off"))
-    assert "`beads.source: jsonl`" in off and "current beads" in off
+    assert "`beads.source: jsonl`" in off and "`auto` reads it after the files" in off
 
 
 def source_line(origin: Origin, others: tuple[Related, ...] = ()) -> str:
