@@ -111,11 +111,16 @@ class World:
         wait(lambda: len(self.model.requests) > calls, "the model call")
         return number
 
-    def recovery(self, number: int, since: float) -> tuple[float, float]:
+    def recovery(self, number: int, since: float, database_url: str) -> tuple[float, float]:
         """(taken up, reviewed) in seconds after `since`, for a PR whose first call was lost."""
         calls = len(self.model.requests)
-        taken = wait(lambda: len(self.model.requests) > calls, "the job taken up again")
-        reviewed = wait(lambda: self.gh.reviews(REPO, number), "the review")
+        try:
+            taken = wait(lambda: len(self.model.requests) > calls, "the job taken up again")
+            reviewed = wait(lambda: self.gh.reviews(REPO, number), "the review")
+        except SystemExit as exc:  # say where the job is stuck
+            with Store(database_url) as store:
+                jobs = [j for j in store.recent_jobs(20) if j.request.pr_number == number]
+            raise SystemExit(f"{exc}; PR {number}'s jobs: {jobs}") from None
         time.sleep(0.5)
         if len(self.gh.reviews(REPO, number)) != 1:
             raise SystemExit(f"PR {number}: {len(self.gh.reviews(REPO, number))} reviews")
@@ -150,7 +155,7 @@ def same_machine(world: World, database_url: str, reps: int) -> list[Run]:
         second = serve(env, port)
         started = time.monotonic() - restarted
         try:
-            runs.append((started, *world.recovery(number, restarted)))
+            runs.append((started, *world.recovery(number, restarted, database_url)))
         finally:
             stop(second)
     return runs
@@ -172,7 +177,7 @@ def other_machine(world: World, database_url: str, reps: int) -> list[Run]:
                 holder = (store.job(job.id) or job).worker or ""
                 host = holder.split(":", 1)[0]
                 killed = kill(workers[host])
-                runs.append((None, *world.recovery(number, killed)))
+                runs.append((None, *world.recovery(number, killed, database_url)))
                 workers[host] = spawn({**env, "BEADLE_WORKER_HOST": host}, "worker")
                 wait(lambda: len(store.processes()) == 2, "the replacement registered", 30)
     finally:
