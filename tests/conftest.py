@@ -78,3 +78,61 @@ settings.register_profile(
 )
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
+
+
+# Three speeds of tests, marked from what a module uses (so `pytest -m unit` runs in seconds):
+# end-to-end tests start Beadle itself (the real app on loopback or a `beadle` process);
+# contract tests talk to a real server or database (the fake GitHub, the model server, SQLite or
+# PostgreSQL through the store); unit tests call pure functions and in-memory fakes.
+_E2E_NAMES = frozenset({"Beadle", "spawn", "run_beadle", "Popen", "executable"})
+_E2E_FIXTURES = frozenset({"beadle", "world", "served", "start_setup", "browser", "page"})
+_CONTRACT_NAMES = frozenset({"FakeGitHub", "FakeModel", "LoopbackServer", "Store", "GitRepo"})
+_CONTRACT_FIXTURES = frozenset(
+    {"github", "gh", "model", "web", "store", "filled_store", "fuzz_app", "client", "git", "repo"}
+    | {"database_url", "postgres_admin_url", "fake_bd"}
+)
+
+
+def _names(item: pytest.Item) -> set[str]:
+    """Global names the test uses, itself or through the module's helpers it calls (two deep)."""
+    module = getattr(item, "module", None)
+    function = getattr(item, "function", None)
+    if module is None or function is None:
+        return set()
+    seen: set[str] = set()
+    todo = [(function.__code__, 0)]
+    while todo:
+        code, depth = todo.pop()
+        for name in code.co_names:
+            if name in seen:
+                continue
+            seen.add(name)
+            helper = vars(module).get(name)
+            if depth < 2 and callable(helper) and hasattr(helper, "__code__"):
+                todo.append((helper.__code__, depth + 1))
+        todo += [(c, depth) for c in code.co_consts if hasattr(c, "co_names")]
+    return seen
+
+
+def _speed(item: pytest.Item) -> str:
+    names = _names(item)
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.path.name.startswith("test_e2e") or names & _E2E_NAMES or fixtures & _E2E_FIXTURES:
+        return "e2e"
+    if (names & _CONTRACT_NAMES) or (fixtures & _CONTRACT_FIXTURES):
+        return "contract"
+    return "unit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for speed, what in (
+        ("unit", "pure functions and in-memory fakes"),
+        ("contract", "a real server or database on loopback"),
+        ("e2e", "Beadle itself, as a deployment runs it"),
+    ):
+        config.addinivalue_line("markers", f"{speed}: {what}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(_speed(item))
