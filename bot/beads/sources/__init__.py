@@ -8,11 +8,13 @@
 
 `plan` orders the sources (pure), `files` and `dolt` read them through the `ports` protocol
 (the repository client), `catalogs` answers lookups over what was read (pure), `lookup` ties
-them together, `notes` are what the review says about it (worded by prompts/beads_notes.md.j2).
+them together and `answer` shapes what it found, `notes` are what the review says about it
+(worded by prompts/beads_notes.md.j2).
 """
 
+from bot.beads.sources.answer import IssueLookup
 from bot.beads.sources.catalogs import Origin
-from bot.beads.sources.lookup import BeadsSources, IssueLookup, PullText
+from bot.beads.sources.lookup import BeadsSources, PullText
 from bot.beads.sources.memo import Memo
 from bot.beads.sources.notes import Looked, Note
 from bot.beads.sources.plan import SourceSettings

@@ -19,13 +19,13 @@ from bot.beads.beads_config import PATH as CONFIG_PATH
 from bot.beads.beads_config import BeadsConfig, parse_beads_config
 from bot.beads.dolt import DATA_REF, BlobCache
 from bot.beads.ids import find_issue_ids
-from bot.beads.issue import BeadsIssue, Related
-from bot.beads.sources.catalogs import Catalog, Hit, Origin
+from bot.beads.sources.answer import IssueLookup, answer
+from bot.beads.sources.catalogs import Catalog, Hit
 from bot.beads.sources.dolt import open_dolt
 from bot.beads.sources.files import RoundReads, SourceFailed, load
 from bot.beads.sources.memo import Memo
 from bot.beads.sources.notes import DoltState, Looked, Note
-from bot.beads.sources.plan import FileSource, Plan, SourceSettings, plan_sources
+from bot.beads.sources.plan import FileSource, SourceSettings, plan_sources
 from bot.beads.sources.ports import BeadsRepo
 
 log = logging.getLogger("beadle.beads")
@@ -39,15 +39,6 @@ class PullText:
     title: str
     body: str | None
     branch: str
-
-
-@dataclass(frozen=True, slots=True)
-class IssueLookup:
-    issue: BeadsIssue | None  # with its context (parent, blockers, comments) fitted
-    origin: Origin | None = None  # where it was read
-    reason: Note | None = None  # when there is no issue: why
-    notes: tuple[Note, ...] = ()  # said in the review: failed sources, ambiguous records, …
-    others: tuple[Related, ...] = ()  # the other ids the pull request names
 
 
 class BeadsSources:
@@ -121,7 +112,7 @@ class _Run:
         self.prefix = config.issue_prefix
         plan = plan_sources(self.settings, config)
         for source in plan.files:
-            if self._load(source, plan) and (hit := self._search(messages=False)):
+            if self._load(source) and (hit := self._search(messages=False)):
                 return self._found(*hit)
         if hit := self._search(messages=True):
             return self._found(*hit)
@@ -152,7 +143,7 @@ class _Run:
             self.notes.append(Note("config", path=CONFIG_PATH, reason=config.problem))
         return config
 
-    def _load(self, source: FileSource, plan: Plan) -> bool:
+    def _load(self, source: FileSource) -> bool:
         """Read one file source into `catalogs`; whether it added one."""
         try:
             if source.branch is not None and self.reads.commit(source.branch) is None:
@@ -242,47 +233,10 @@ class _Run:
             self.catalogs.remove(catalog)
             return None
 
-    def _quiet(self, issue_id: str, first: Catalog) -> BeadsIssue | None:
-        """Another issue (parent, blocker, other id) from the sources already read."""
-        for catalog in [first, *(c for c in self.catalogs if c is not first)]:
-            try:
-                hit = catalog.find(issue_id)
-            except SourceFailed as exc:
-                log.warning("%s: %s unreadable: %s", catalog.origin.describe(), issue_id, exc)
-                continue
-            if hit is not None and hit.issue is not None:
-                return hit.issue
-        return None
-
     def _found(self, issue_id: str, catalog: Catalog, hit: Hit) -> IssueLookup:
-        issue = hit.issue
-        assert issue is not None
-        origin = catalog.origin
-        for amb in hit.ambiguities:
-            self.notes.append(
-                Note(
-                    amb.kind,
-                    issue_id=issue.id,
-                    path=origin.path,
-                    branch=origin.branch,
-                    lines=amb.lines,
-                    line=hit.line,
-                    created=amb.created,
-                    updated=issue.updated_at or "",
-                    title=issue.title,
-                )
-            )
-        if hit.problems:
-            self.notes.append(Note("dolt_fields", issue_id=issue.id, problems=hit.problems))
-        parent = self._quiet(issue.parent_id, catalog) if issue.parent_id else None
-        blockers = {b: self._quiet(b, catalog) for b in issue.blocker_ids[: context.MAX_BLOCKERS]}
-        other_ids = [i for i in self.ids if i != issue_id][: context.MAX_OTHERS]
-        others = context.others(other_ids, {i: self._quiet(i, catalog) for i in other_ids})
-        return IssueLookup(
-            context.with_context(issue, parent=parent, blockers=blockers),
-            origin=origin,
-            notes=tuple(self.notes),
-            others=others,
+        others = [i for i in self.ids if i != issue_id]
+        return answer(
+            issue_id, catalog, hit, catalogs=self.catalogs, others=others, notes=self.notes
         )
 
     def _reason(self) -> Note:
