@@ -312,7 +312,9 @@ def test_a_listing_that_fails_does_not_stop_the_lookup() -> None:
     found = find(r)
     assert found.issue is None and found.reason is not None
     assert found.reason.kind == "not_found"
-    assert {n.path for n in found.notes if n.kind == "unreadable"} >= {".beads/config.yaml"}
+    [note] = found.notes  # one note for the folder, not one for each file it would hold
+    assert (note.kind, note.path) == ("unreadable", ".beads")
+    assert r.calls.count("tree_entries") == 1  # not again for each file, nor for backup/
 
 
 def test_an_unchanged_file_is_neither_fetched_nor_parsed_twice() -> None:

@@ -32,7 +32,8 @@ class SourceFailed(Exception):
 
 
 class RoundReads:
-    """One round's reads: each folder listing and branch head is asked for once."""
+    """One round's reads: each folder listing, blob and branch head is asked for once, and a
+    read that failed is not tried again in the same round (the client already retried it)."""
 
     def __init__(
         self, repo: BeadsRepo, head: str, memo: Memo, errors: tuple[type[Exception], ...]
@@ -40,13 +41,20 @@ class RoundReads:
         self.repo, self.head, self.memo, self.errors = repo, head, memo, errors
         self._commits: dict[str, str | None] = {}
         self._folders: dict[tuple[str, str], Mapping[str, Entry] | None] = {}
+        self._failed: dict[str, SourceFailed] = {}
 
-    def attempt(self, path: str, branch: str | None, read: Callable[[], T]) -> T:
-        """`read()`, with the client's failures turned into a SourceFailed naming the path."""
+    def attempt(self, path: str, branch: str | None, read: Callable[[], T], key: str = "") -> T:
+        """`read()`, with the client's failures turned into a SourceFailed naming the path; a
+        `key` that failed before fails again at once."""
+        if key in self._failed:
+            raise self._failed[key]
         try:
             return read()
         except self.errors as exc:
-            raise SourceFailed(path, branch, str(exc) or type(exc).__name__) from exc
+            failed = SourceFailed(path, branch, str(exc) or type(exc).__name__)
+            if key:
+                self._failed[key] = failed
+            raise failed from exc
 
     def commit(self, branch: str | None) -> str | None:
         """The head for None, else the branch's commit (None: no such branch)."""
@@ -54,25 +62,29 @@ class RoundReads:
             return self.head
         if branch not in self._commits:
             self._commits[branch] = self.attempt(
-                branch, branch, lambda: self.repo.branch_sha(branch)
+                branch, branch, lambda: self.repo.branch_sha(branch), key=f"branch {branch}"
             )
         return self._commits[branch]
 
     def folder(self, path: str, commit: str, branch: str | None) -> Mapping[str, Entry] | None:
         key = (path, commit)
         parent, _, name = path.rpartition("/")
+        if f"{commit}:{parent}" in self._failed:  # the folder above could not be listed
+            raise self._failed[f"{commit}:{parent}"]
         if key not in self._folders and (parent, commit) in self._folders:
             above = self._folders[(parent, commit)]  # listed already: no request for what
             child = above.get(name) if above is not None else None  # it shows is not there
             if child is None or child.kind != "dir":
                 self._folders[key] = None
         if key not in self._folders:
-            listed = self.attempt(path, branch, lambda: self.repo.tree_entries(path, commit))
+            listed = self.attempt(
+                path, branch, lambda: self.repo.tree_entries(path, commit), key=f"{commit}:{path}"
+            )
             self._folders[key] = None if listed is None else {e.name: e for e in listed}
         return self._folders[key]
 
     def blob(self, entry: Entry, path: str, branch: str | None) -> bytes:
-        return self.attempt(path, branch, lambda: self.repo.blob(entry.sha))
+        return self.attempt(path, branch, lambda: self.repo.blob(entry.sha), key=entry.sha)
 
     def text(self, path: str) -> tuple[str, str] | None:
         """A small file at the head as text, with its blob SHA (for config files)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.beads import context
 from bot.beads.beads_config import PATH as CONFIG_PATH
 from bot.beads.beads_config import BeadsConfig, parse_beads_config
-from bot.beads.dolt import DATA_REF, BlobCache
+from bot.beads.dolt import BlobCache
 from bot.beads.ids import find_issue_ids
 from bot.beads.sources.answer import IssueLookup, answer
 from bot.beads.sources.catalogs import Catalog, Hit
@@ -131,7 +131,7 @@ class _Run:
         try:
             found = self.reads.text(CONFIG_PATH)
         except SourceFailed as exc:
-            self.notes.append(Note("unreadable", path=CONFIG_PATH, reason=exc.reason))
+            self._unreadable(exc)
             return BeadsConfig()
         if found is None:
             return BeadsConfig()
@@ -151,21 +151,23 @@ class _Run:
                 return False
             catalog, failed = load(self.reads, source)
         except SourceFailed as exc:
-            self.notes.append(
-                Note("unreadable", path=exc.path, branch=exc.branch, reason=exc.reason)
-            )
+            self._unreadable(exc)
             self.looked.append(Looked(source.path, source.branch))
             return False
         for side in failed:
-            self.notes.append(
-                Note("unreadable", path=side.path, branch=side.branch, reason=side.reason)
-            )
+            self._unreadable(side)
         self.looked.append(Looked(source.path, source.branch, found=catalog is not None))
         if catalog is None:
             return False
         self.catalogs.append(catalog)
         self.known.update(catalog.ids())
         return True
+
+    def _unreadable(self, exc: SourceFailed) -> None:
+        """Name a failed read once, however many sources it stood in the way of."""
+        note = Note("unreadable", path=exc.path, branch=exc.branch, reason=exc.reason)
+        if note not in self.notes:
+            self.notes.append(note)
 
     def _no_branch(self, branch: str) -> None:
         if any(n.kind == "no_branch" and n.branch == branch for n in self.notes):
@@ -180,7 +182,7 @@ class _Run:
             )
         except SourceFailed as exc:
             self.dolt = "unreadable"
-            self.notes.append(Note("unreadable", path=DATA_REF, reason=exc.reason))
+            self._unreadable(exc)
             return
         if catalog is None:
             self.dolt = "absent"
@@ -229,7 +231,7 @@ class _Run:
         try:
             return catalog.find(issue_id)
         except SourceFailed as exc:
-            self.notes.append(Note("unreadable", path=exc.path, reason=exc.reason))
+            self._unreadable(exc)
             self.catalogs.remove(catalog)
             return None
 
