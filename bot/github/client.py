@@ -41,6 +41,15 @@ class TreeEntry(NamedTuple):
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewComment:
+    """One of Beadle's own inline review comments: a thread's first comment, or a reply in it."""
+
+    id: int
+    body: str
+    in_reply_to: int | None  # the thread's first comment, for a reply
+
+
 class RepoClient(Protocol):
     """One repository, as one installation (or one token) may read and write it."""
 
@@ -115,6 +124,16 @@ class RepoClient(Protocol):
     def create_check(self, payload: dict[str, Any]) -> int: ...
 
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None: ...
+
+    # -- review threads: replies in the inline threads of fixed findings (bot/review/threads.py)
+    def own_review_comments(self, number: int) -> list[ReviewComment]:
+        """Beadle's own inline review comments on the PR, thread starts and replies, oldest
+        first."""
+        ...
+
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        """Reply in the thread that comment `comment_id` (a thread's first comment) starts."""
+        ...
 
 
 class Installations(Protocol):

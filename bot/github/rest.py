@@ -14,7 +14,7 @@ import github
 import requests
 from github.GithubException import GithubException
 
-from bot.github.client import History, PullInfo, TreeEntry
+from bot.github.client import History, PullInfo, ReviewComment, TreeEntry
 from bot.github.errors import GitHubError, github_error, rate_limit_wait
 from bot.github.raw import RawReader
 
@@ -283,6 +283,24 @@ class RestRepo:
 
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
         self._json("PATCH", f"/check-runs/{check_id}", body=payload)
+
+    # -- review threads ----------------------------------------------------------------------
+    def own_review_comments(self, number: int) -> list[ReviewComment]:
+        """Beadle's own review comments, oldest first (GitHub lists them by id, 100 a page).
+        https://docs.github.com/en/rest/pulls/comments#list-review-comments-on-a-pull-request"""
+        return [
+            ReviewComment(
+                id=int(c["id"]),
+                body=c.get("body") or "",
+                in_reply_to=int(c["in_reply_to_id"]) if c.get("in_reply_to_id") else None,
+            )
+            for c in self._pages(f"/pulls/{number}/comments")
+            if (c.get("user") or {}).get("login") == self.bot_login
+        ]
+
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        path = f"/pulls/{number}/comments/{comment_id}/replies"
+        return int(self._json("POST", path, body={"body": body})["id"])
 
 
 def _tree_entry(e: dict[str, Any], prefix: str) -> tuple[str, str, str, int | None]:

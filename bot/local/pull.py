@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.github.client import History, Installations, PullInfo, RepoClient, TreeEntry
+from bot.github.client import History, Installations, PullInfo, RepoClient, ReviewComment, TreeEntry
 from bot.github.errors import GitHubError
 from bot.local.git import Git, GitError
 from bot.local.range import repository_names
@@ -201,6 +201,12 @@ class Recording:
 
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
         self.inner.update_check(check_id, payload)
+
+    def own_review_comments(self, number: int) -> list[ReviewComment]:
+        return self.inner.own_review_comments(number)
+
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        return self.inner.reply_to_review_comment(number, comment_id, body)
 
 
 class ReadOnly(Recording):

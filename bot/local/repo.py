@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.github.client import History, PullInfo, TreeEntry
+from bot.github.client import History, PullInfo, ReviewComment, TreeEntry
 from bot.github.errors import GitHubError
 from bot.local.git import Git
 from bot.local.range import commit_messages
@@ -147,6 +147,12 @@ class LocalRepo:
 
     def permission(self, login: str) -> str:
         return "admin"  # the person at the keyboard owns the checkout
+
+    def own_review_comments(self, number: int) -> list[ReviewComment]:
+        return []  # a local review posts no inline comments: no thread to follow up
+
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        return self.comment(number, body)  # refused, like every write
 
     # -- writes: none ------------------------------------------------------------------------
     def post_review(

@@ -1,7 +1,8 @@
 """The model's structured answer: a pydantic model that becomes the JSON-schema response format.
 
 One schema for every round (strict JSON schema wants every field present): round one answers
-`earlier_findings` with an empty list.
+`earlier_findings` with an empty list, and a finding without a ready replacement for its lines
+answers `suggestion` with null.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ class Finding(_Strict):
     problem: str = Field(description="What is wrong")
     impact: str = Field(description="Why it matters")
     fix: str = Field(description="How to fix it")
+    # Optional in the answer's value (older answers lack it) but required in the strict schema
+    # the SDK sends: its strict mode lists every field and drops the null default.
+    suggestion: str | None = Field(
+        default=None,
+        description=(
+            "Lines start_line..end_line exactly as they should read after the fix (whole lines, "
+            "indentation kept, no diff markers, no code fence), or null"
+        ),
+    )
 
 
 class Requirement(_Strict):

@@ -40,6 +40,7 @@ class ModelReply:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0  # prompt tokens the provider served from its prefix cache
 
 
 class ReviewModel(Protocol):
@@ -98,11 +99,14 @@ class OpenAIReviewer:
         if choice.message.parsed is None:
             raise model_error("the model returned no answer", transient=True)
         usage = completion.usage
+        details = getattr(usage, "prompt_tokens_details", None)  # absent from older SDKs
         return ModelReply(
             answer=choice.message.parsed,
             model=completion.model or model,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            # OpenAI reports the cached prefix here; servers that do not cache leave it out
+            cached_tokens=(details.cached_tokens or 0) if details else 0,
         )
 
 

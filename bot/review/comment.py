@@ -12,12 +12,16 @@ from bot.beads.issue import Related
 from bot.beads.sources import Origin
 from bot.model.answer import ReviewAnswer
 from bot.review.budget import Omitted
-from bot.review.findings import Checked
+from bot.review.findings import Checked, Placed
 from bot.review.marker import Marker, render_marker
 from bot.review.sanitize import GITHUB_BODY_LIMIT, fit
+from bot.review.suggestions import suggestion_block
 from bot.review.templates import render
+from bot.review.threads import finding_marker, fixed_in, record
 
 LABELS = {"critical": "Critical", "important": "Important", "minor": "Minor"}
+INLINE_LIMIT = GITHUB_BODY_LIMIT - 1000
+INLINE_CUT_NOTE = "> **Note:** cut to fit GitHub's limit; the review has the whole finding."
 CUT_NOTE = (
     "> **Note:** this review was cut to fit GitHub's 65,536-character limit; "
     "the inline comments and the check run carry the rest."
@@ -37,6 +41,7 @@ class ReviewView:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0  # of the prompt tokens, those the provider's prefix cache served
     omitted: Sequence[Omitted] = ()
     truncated: Sequence[str] = ()
     notes: Sequence[str] = ()  # said to the user above the findings (no issue found, …)
@@ -69,8 +74,13 @@ def review_body(view: ReviewView) -> str:
         model=view.model,
         prompt_tokens=view.prompt_tokens,
         completion_tokens=view.completion_tokens,
+        cached_tokens=view.cached_tokens,
     )
-    return fit(body, tail=render_marker(marker_for(view)), note=CUT_NOTE)
+    # The tail survives any cut: the marker, and before it the record of what this round
+    # judged fixed, from which a retried job finishes its thread replies (bot/review/threads.py).
+    fixed = record(fixed_in(view.checked.earlier), head=view.head_sha)
+    tail = render_marker(marker_for(view))
+    return fit(body, tail=f"{fixed}\n{tail}" if fixed else tail, note=CUT_NOTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +120,29 @@ def inline_comments(checked: Checked) -> list[dict[str, object]]:
     for p in checked.findings:
         if p.line is None:
             continue
-        body = render("inline_comment.md.j2", p=p, label=LABELS[p.finding.severity.value])
         comment: dict[str, object] = {
             "path": p.finding.file,
             "line": p.line,
             "side": "RIGHT",
-            "body": body[: GITHUB_BODY_LIMIT - 1000],
+            "body": inline_body(p),
         }
         if p.start_line is not None:
             comment |= {"start_line": p.start_line, "start_side": "RIGHT"}
         comments.append(comment)
     return comments
+
+
+def inline_body(p: Placed, *, limit: int = INLINE_LIMIT) -> str:
+    """One finding's comment: its text, its suggestion block when it has one, and the hidden
+    marker its thread is found by later. Over `limit` it loses the suggestion first (a cut
+    suggestion would commit broken code), then is cut; the marker always stays."""
+    label = LABELS[p.finding.severity.value]
+    block = suggestion_block(p.suggestion) if p.suggestion else ""
+    body = render("inline_comment.md.j2", p=p, label=label, suggestion=block)
+    marker = finding_marker(p.id)
+    if block and len(body) + len(marker) + 1 > limit:
+        body = render("inline_comment.md.j2", p=p, label=label, suggestion="")
+    return fit(body, tail=marker, note=INLINE_CUT_NOTE, limit=limit)
 
 
 def failure_note(*, reason: str, head_sha: str, attempts: int) -> str:

@@ -6,6 +6,7 @@ to post from the model's answer. No I/O: `bot/review/round.py` reads and writes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,6 +16,8 @@ from bot.model.client import ModelReply
 from bot.review import check_run
 from bot.review.budget import PackedDiff, estimate_tokens, pack
 from bot.review.comment import ReviewView, inline_comments, review_body
+from bot.review.context import ContextItem, fit_context
+from bot.review.evidence import Evidence
 from bot.review.findings import Checked, check
 from bot.review.gather import Gathered
 from bot.review.plan import RoundPlan
@@ -30,10 +33,20 @@ class Limits:
     answer_tokens: int
 
 
+CONTEXT_TOKENS = 12_000  # context beyond the diff never costs more than this
+MIN_CONTEXT_ROOM = 400  # below this, no file is read for context at all
+
+
 @dataclass(frozen=True, slots=True)
 class Built:
     prompt: Prompt
     packed: PackedDiff
+    input: PromptInput | None = None  # what `prompt` was rendered from
+    room: int = 0  # tokens the window has left after `prompt`: all context may take
+
+    @property
+    def context_room(self) -> int:
+        return min(self.room, CONTEXT_TOKENS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +68,18 @@ class Composed:
 
 
 def build_prompt(
-    plan: RoundPlan, pr: PullInfo, got: Gathered, loaded: LoadedConfig, limits: Limits
+    plan: RoundPlan,
+    pr: PullInfo,
+    got: Gathered,
+    loaded: LoadedConfig,
+    limits: Limits,
+    *,
+    evidence: Sequence[Evidence] = (),
 ) -> Built | NothingToReview:
-    """The prompt with as much of the diff as fits: the frame (issue, documents, earlier findings,
-    instructions) is measured first, and the diff gets what is left of the window, less 5 %."""
+    """The prompt with as much of the diff as fits: the frame (issue, documents, earlier findings
+    and the code at them now, instructions) is measured first, and the diff gets what is left
+    of the window, less 5 %. Context beyond the diff comes after, in what the diff left
+    (`add_context`)."""
     repo_cfg = loaded.config
     base_input = PromptInput(
         round=plan.round,
@@ -75,6 +96,7 @@ def build_prompt(
         earlier=plan.earlier,
         extra_instructions=repo_cfg.instructions,
         previous_head=plan.previous_head,
+        evidence=evidence,
     )
     frame = render_prompt(base_input)
     limit = (repo_cfg.context_tokens or limits.context_tokens) - limits.answer_tokens
@@ -85,13 +107,45 @@ def build_prompt(
         packed = pack(got.files, budget_tokens=budget, ignore=repo_cfg.ignore)
         if not packed.files:
             return NothingToReview(packed)
-        prompt = render_prompt(replace(base_input, diff=packed.text, omitted=packed.omitted))
+        current = replace(base_input, diff=packed.text, omitted=packed.omitted)
+        prompt = render_prompt(current)
         # The "not included" list is part of the prompt too: when it pushes the whole past the
         # window, give the diff that much less and pack again.
         over = estimate_tokens(prompt.system + prompt.user) - (limit - margin)
         if over <= 0 or budget == 0:
-            return Built(prompt=prompt, packed=packed)
+            return Built(prompt=prompt, packed=packed, input=current, room=max(-over, 0))
         budget = max(budget - over, 0)
+
+
+def add_context(built: Built, items: Sequence[ContextItem] | None) -> Built:
+    """The prompt with the context that fits the room the diff left; the diff, the "not
+    included" list and everything else stay as they are. `items=None`: none was read because
+    there was no room, which the prompt then says, as it says how much was cut."""
+    if built.input is None or (items is not None and not items):
+        return built
+    total = estimate_tokens(built.prompt.system + built.prompt.user) + built.room
+    kept, cut = fit_context(items or (), built.context_room)
+    while True:
+        note = _context_note(len(items) if items is not None else None, cut)
+        if not kept and note is None:
+            return built
+        prompt = render_prompt(replace(built.input, context=kept, context_note=note))
+        over = estimate_tokens(prompt.system + prompt.user) - total
+        if over <= 0:
+            return replace(built, prompt=prompt, room=-over)
+        if not kept:
+            return built  # not even the note fits: the prompt stays as the diff left it
+        kept, cut = kept[:-1], cut + 1
+
+
+def _context_note(offered: int | None, cut: int) -> str | None:
+    if offered is None:
+        return "no context beyond the diff was added: the diff fills the model's window."
+    if not cut:
+        return None
+    if cut == offered:
+        return "the context beyond the diff was left out: the diff fills the model's window."
+    return f"{cut} of {offered} context excerpts were left out to fit the model's window."
 
 
 def compose_review(
@@ -124,6 +178,7 @@ def compose_review(
         model=reply.model,
         prompt_tokens=reply.prompt_tokens,
         completion_tokens=reply.completion_tokens,
+        cached_tokens=reply.cached_tokens,
         omitted=built.packed.omitted,
         truncated=built.packed.truncated,
         notes=notes,

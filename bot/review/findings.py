@@ -2,18 +2,20 @@
 
 GitHub refuses a whole review (422) if one inline comment sits outside the diff, so only
 findings whose lines the diff shows become inline comments. A finding on a file that is not in
-the reviewed diff is kept, but marked unverified in the summary.
+the reviewed diff is kept, but marked unverified in the summary. A finding's replacement for its
+lines is kept only where the comment covers exactly those lines (bot/review/suggestions.py).
 https://docs.github.com/en/rest/pulls/reviews#create-a-review-for-a-pull-request
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.model.answer import EarlierFinding, Finding, FixStatus, ReviewAnswer, Severity
 from bot.review.diff import FileDiff
 from bot.review.marker import TrackedFinding
+from bot.review.suggestions import fit_suggestion
 
 LETTER = {Severity.CRITICAL: "C", Severity.IMPORTANT: "I", Severity.MINOR: "M"}
 STILL_OPEN = frozenset({FixStatus.NOT_FIXED, FixStatus.PARTLY_FIXED})
@@ -26,6 +28,7 @@ class Placed:
     verified: bool  # the file is in the reviewed diff
     line: int | None  # where an inline comment goes (RIGHT side), None: summary only
     start_line: int | None  # set for a multi-line inline comment
+    suggestion: str | None = None  # the finding's replacement, when it fits the comment's lines
 
     @property
     def location(self) -> str:
@@ -66,7 +69,17 @@ def check(
         counters[letter] = counters.get(letter, 0) + 1
         if finding.file not in by_path:  # a real top-level `b/` folder keeps its name
             finding = finding.model_copy(update={"file": _repo_path(finding.file)})
-        placed.append(_place(f"{letter}{counters[letter]}", finding, by_path.get(finding.file)))
+        diff = by_path.get(finding.file)
+        spot = _place(f"{letter}{counters[letter]}", finding, diff)
+        replacement = fit_suggestion(
+            finding.suggestion,
+            diff,
+            start=finding.start_line,
+            end=finding.end_line,
+            line=spot.line,
+            start_line=spot.start_line,
+        )
+        placed.append(replace(spot, suggestion=replacement) if replacement else spot)
     verdicts = _earlier(earlier, answer.earlier_findings)
     still_open = [v.finding for v in verdicts if v.status is None or v.status in STILL_OPEN]
     still_open += [

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from bot.beads.issue import BeadsIssue, Related
 from bot.review.budget import Omitted
+from bot.review.context import ContextItem
+from bot.review.evidence import Evidence
 from bot.review.marker import TrackedFinding
 from bot.review.templates import render
 
@@ -40,6 +42,9 @@ class PromptInput:
     earlier: Sequence[TrackedFinding] = ()
     extra_instructions: str | None = None
     previous_head: str | None = None  # round N: the head round N-1 reviewed
+    evidence: Sequence[Evidence] = ()  # round N: the code at each earlier finding now
+    context: Sequence[ContextItem] = ()  # code around the hunks, in the room the diff left
+    context_note: str | None = None  # why context was cut, when it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,5 +77,8 @@ def render_prompt(p: PromptInput) -> Prompt:
             earlier=list(p.earlier),
             extra_instructions=p.extra_instructions,
             previous_head=p.previous_head,
+            evidence=list(p.evidence),
+            context=list(p.context),
+            context_note=p.context_note,
         ),
     )

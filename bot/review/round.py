@@ -23,20 +23,26 @@ from bot.model.client import ModelReply, ReviewModel
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run
 from bot.review.compose import (
+    MIN_CONTEXT_ROOM,
     Built,
     Composed,
     Limits,
     NothingToReview,
+    add_context,
     build_prompt,
     completed_check,
     compose_review,
 )
 from bot.review.config_cache import TtlCache
+from bot.review.context import context_items, source_paths
+from bot.review.evidence import collect_evidence
 from bot.review.gather import Gathered, gather
 from bot.review.marker import latest_marker, parse_marker
 from bot.review.plan import RoundPlan, Skip, plan_round
 from bot.review.repo_config import PATH as CONFIG_PATH
 from bot.review.repo_config import LoadedConfig, parse_config
+from bot.review.sources import HeadFiles
+from bot.review.threads import finish_recorded, fixed_in, follow_up
 
 log = logging.getLogger("beadle.review")
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -130,7 +136,9 @@ class Reviewer:
         if request.mode is Mode.AUTO and pr.draft and not loaded.config.drafts:
             return Outcome("draft pull request skipped")
         bodies = repo.own_review_bodies(pr.number)
-        if any((m := parse_marker(b)) is not None and m.job == job_key for b in bodies):
+        posted = [b for b in bodies if (m := parse_marker(b)) is not None and m.job == job_key]
+        if posted:
+            finish_recorded(repo, pr.number, posted[-1])  # replies a crash may have cut short
             return Outcome("already posted by an earlier attempt of this job")
         plan = plan_round(
             mode=request.mode,
@@ -171,13 +179,17 @@ class Reviewer:
     ) -> Outcome:
         cfg = self._config
         got = self._gathered(repo, pr, plan, loaded)
-        built = build_prompt(plan, pr, got, loaded, Limits(cfg.context_tokens, cfg.answer_tokens))
+        files = HeadFiles(repo, plan.head)  # each file read at most once this round
+        evidence = collect_evidence(repo, plan, files)
+        limits = Limits(cfg.context_tokens, cfg.answer_tokens)
+        built = build_prompt(plan, pr, got, loaded, limits, evidence=evidence)
         if isinstance(built, NothingToReview):
             self._observe(RoundRecord(pr, plan, loaded, got, built))
             if check_id is not None:
                 payload = check_run.nothing_to_review(built.check_summary())
                 _quietly(repo.update_check, check_id, payload)
             return Outcome(f"nothing to review ({len(built.packed.omitted)} files left out)")
+        built = _with_context(built, files)
         self._observe(RoundRecord(pr, plan, loaded, got, built))  # the prompt, before the model
         reply = self._model.review(
             system=built.prompt.system,
@@ -192,6 +204,7 @@ class Reviewer:
         review_id = self._post(repo, pr.number, plan.head, composed, job_key=job_key)
         if check_id is not None:
             _complete_check(repo, check_id, completed_check(composed, plan, pr, loaded, review_id))
+        follow_up(repo, pr.number, fixed_in(composed.checked.earlier), head=plan.head)
         return Outcome(f"round {plan.round} posted for {plan.head[:12]}")
 
     def _gathered(
@@ -240,6 +253,17 @@ class Reviewer:
                 for b in repo.own_review_bodies(number)
             ):
                 return None  # the failed POST had landed after all
+
+
+def _with_context(built: Built, files: HeadFiles) -> Built:
+    """Context beyond the diff, read only for the files the prompt holds and only when the
+    diff left room for it."""
+    paths = source_paths(built.packed)
+    if not paths:
+        return built
+    if built.context_room < MIN_CONTEXT_ROOM:
+        return add_context(built, None)
+    return add_context(built, context_items(built.packed.files, files.read_many(paths)))
 
 
 def _start_check(repo: RepoClient, plan: RoundPlan) -> int | None:

@@ -1,6 +1,9 @@
 """Pull request reviews as GitHub accepts them: inline comments must sit on a line of a hunk
 (RIGHT = new-file numbers of added/context lines, LEFT = old-file numbers of removed/context
-lines), or the whole review is refused with 422 and nothing is stored."""
+lines), or the whole review is refused with 422 and nothing is stored. A reply joins the thread
+of a top-level comment (replies to replies are refused: GitHub documents them as unsupported).
+GitHub files a reply under a review of its own, an empty COMMENTED one; the fake does that only
+when `gh.reply_reviews` is set, so that by default the reviews listed are Beadle's rounds."""
 
 from __future__ import annotations
 
@@ -46,11 +49,59 @@ def list_review_comments(gh: FakeGitHub, call: Call) -> Reply:
     if pr is None:
         return not_found()
     with gh.lock:
-        comments = [
-            shapes.review_comment(gh.base_url, repo.full_name, pr.number, c)
-            for c in pr.review_comments
-        ]
+        comments = [comment_json(gh, repo, pr.number, c) for c in pr.review_comments]
     return paginate(gh, call, comments)
+
+
+def comment_json(gh: FakeGitHub, repo: Repo, number: int, rec: dict) -> dict:
+    out = shapes.review_comment(gh.base_url, repo.full_name, number, rec)
+    if rec.get("in_reply_to_id"):
+        out["in_reply_to_id"] = rec["in_reply_to_id"]
+    return out
+
+
+@route("POST", "/repos/{owner}/{repo}/pulls/{pull_number:int}/comments/{comment_id:int}/replies")
+def reply_to_review_comment(gh: FakeGitHub, call: Call) -> Reply:
+    repo, pr = find_pull(call)
+    if pr is None:
+        return not_found()
+    body = (call.json or {}).get("body") or ""
+    if not body or len(body) > MAX_BODY:
+        reason = "Body can't be blank" if not body else f"Body is too long (maximum is {MAX_BODY})"
+        return validation_failed("PullRequestReviewComment", "body", reason)
+    wanted = call.int_param("comment_id")
+    with gh.lock:
+        target = next((c for c in pr.review_comments if c["id"] == wanted), None)
+        if target is None:
+            return not_found()
+        if target.get("in_reply_to_id"):
+            return _unresolvable("Replies to replies are not supported")
+        stamp = shapes.now_iso()
+        review_id = target["pull_request_review_id"]
+        if getattr(gh, "reply_reviews", False):
+            review_id = gh.new_id()
+            pr.reviews.append(
+                {
+                    "id": review_id,
+                    "user": gh.bot,
+                    "body": "",
+                    "state": "COMMENTED",
+                    "commit_id": target["commit_id"],
+                    "submitted_at": stamp,
+                    "author_association": "NONE",
+                }
+            )
+        rec = {
+            **target,
+            "id": gh.new_id(),
+            "pull_request_review_id": review_id,
+            "in_reply_to_id": target["id"],
+            "body": body,
+            "user": gh.bot,
+            "created_at": stamp,
+        }
+        pr.review_comments.append(rec)
+        return Reply(201, comment_json(gh, repo, pr.number, rec))
 
 
 def _hunks(patch: str) -> list[dict]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.github.client import History, PullInfo, TreeEntry
+from bot.github.client import History, PullInfo, ReviewComment, TreeEntry
 from bot.github.errors import github_error
 from bot.model.answer import ReviewAnswer
 from bot.model.client import ModelReply
@@ -79,6 +79,7 @@ class MemoryRepo:
     reactions: list[tuple[int, str]] = field(default_factory=list)
     checks: dict[int, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)  # in review comment threads
     _failures: dict[str, list[Exception]] = field(default_factory=dict)
 
     def fail(self, method: str, error: Exception | int, *, times: int = 1) -> None:
@@ -226,6 +227,27 @@ class MemoryRepo:
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
         self._call("update_check")
         self.checks[check_id] = {**self.checks[check_id], **payload}
+
+    # -- review threads ----------------------------------------------------------------------
+    def own_review_comments(self, number: int) -> list[ReviewComment]:
+        """The inline comments of `reviews` (ids 5000 + their order) and the `replies`."""
+        self._call("own_review_comments")
+        starts = [c for r in self.reviews if r["number"] == number for c in r["comments"]]
+        comments = [ReviewComment(5000 + i, str(c["body"]), None) for i, c in enumerate(starts)]
+        comments += [
+            ReviewComment(r["id"], r["body"], r["comment_id"])
+            for r in self.replies
+            if r["number"] == number
+        ]
+        return sorted(comments, key=lambda c: c.id)
+
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        self._call("reply_to_review_comment")
+        reply_id = 9000 + len(self.replies)
+        self.replies.append(
+            {"number": number, "comment_id": comment_id, "body": body, "id": reply_id}
+        )
+        return reply_id
 
 
 @dataclass
