@@ -16,6 +16,7 @@ from bot.github.redeliver import redeliver_missed
 from bot.intake.group_commit import Intake, RecordBatch
 from bot.intake.limits import Limits, MiB
 from bot.intake.web import create_app
+from bot.metrics import Metrics
 from bot.model.client import OpenAIReviewer
 from bot.queue.identity import this_process
 from bot.queue.jobs import Delivery, Recorded
@@ -25,6 +26,7 @@ from bot.queue.store import Store
 from bot.queue.worker import RetryPolicy, Worker, utcnow
 from bot.review.round import ReviewConfig, Reviewer
 from bot.settings import Settings
+from bot.startup import open_store
 
 log = logging.getLogger("beadle")
 
@@ -32,19 +34,25 @@ log = logging.getLogger("beadle")
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = Store(settings.database_url.get_secret_value())
+        self.store: Store = open_store(settings.database_url.get_secret_value())
+        # This process's metrics (bot/metrics.py), counted by the adapters that do the work.
+        self.metrics = Metrics(job_counts=self.store.job_counts)
+        prices = settings.prices()
         self.github = GitHubApp(
             app_id=settings.app_id,
             private_key_pem=settings.private_key_pem(),
             base_url=settings.github_api_url,
             bot_login=settings.bot_login,
             pool_size=settings.workers + 2,
+            on_request=self.metrics.github_request,
         )
         self.model = OpenAIReviewer(
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=settings.model_timeout,
             max_retries=settings.model_retries,
+            metrics=self.metrics,
+            prices=prices,
         )
         self.reviewer = Reviewer(
             github=self.github,
@@ -54,6 +62,7 @@ class Runtime:
                 context_tokens=settings.context_tokens,
                 answer_tokens=settings.answer_tokens,
                 cache_dir=settings.cache_folder(),
+                prices=prices,
             ),
         )
 
@@ -71,6 +80,7 @@ class Runtime:
                 poll=self.settings.poll_interval,
                 lease=timedelta(seconds=self.settings.lease_seconds),
                 process=lambda: membership.id,
+                metrics=self.metrics,
             ),
             size=self.settings.workers,
             prefix=f"{identity.host}:{identity.pid}",
@@ -106,7 +116,14 @@ class Runtime:
             bot_login=self.settings.bot_login,
             lifespan=lifespan,
             limits=limits,
+            metrics=self.metrics,
+            metrics_token=self.metrics_token,
         )
+
+    @property
+    def metrics_token(self) -> str | None:
+        token = self.settings.metrics_token
+        return token.get_secret_value().strip() if token is not None else None
 
     def limits(self) -> Limits:
         """What a webhook request may cost (bot/intake/limits.py), from the settings."""

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     )
     # Where beads' Dolt blobs are kept between reviews (docs/design.md §8); see cache_folder().
     cache_dir: Path | None = Field(default=None, validation_alias="BEADLE_CACHE_DIR")
+    # `beadle serve`'s port (Procfile style; `--port` wins) and the metrics of `beadle worker`
+    # (`--metrics-port` wins; unset: no metrics server), design.md §1 and §8.
+    port: int = Field(default=3000, ge=0, le=65_535, validation_alias="PORT")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65_535, validation_alias="BEADLE_METRICS_PORT"
+    )
+    # When set, `GET /metrics` wants `Authorization: Bearer <token>` (design.md §8).
+    metrics_token: SecretStr | None = Field(default=None, validation_alias="BEADLE_METRICS_TOKEN")
+    # Models added to, or repriced in, bot/model/prices.py's table, for the reviews' cost.
+    prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
 
     @field_validator("app_id", "webhook_secret", "openai_api_key", mode="after")
     @classmethod
@@ -74,6 +84,22 @@ class Settings(BaseSettings):
         if not raw.strip():
             raise ValueError(_EMPTY)
         return value
+
+    @field_validator("metrics_token", mode="after")
+    @classmethod
+    def _blank_token_is_no_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("prices_json", mode="after")
+    @classmethod
+    def _prices_parse(cls, value: str | None) -> str | None:
+        return _check_prices(value)
+
+    def prices(self) -> dict[str, Price]:
+        """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
+        from bot.model.prices import parse_prices
+
+        return parse_prices(self.prices_json)
 
     @field_validator("private_key", mode="after")
     @classmethod
@@ -106,6 +132,53 @@ class Settings(BaseSettings):
         if self.cache_dir is not None:
             return self.cache_dir
         return default_cache_dir(self.database_url.get_secret_value())
+
+
+def _check_prices(value: str | None) -> str | None:
+    from bot.model.prices import parse_prices
+
+    parse_prices(value)  # a bad table stops the command with one line naming it
+    return value
+
+
+class StoreSettings(BaseSettings):
+    """What `beadle jobs` needs: the database alone, so it works on a machine (or with a
+    `.env`) that holds no App credentials."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    database_url: SecretStr = Field(
+        default=SecretStr("sqlite:///beadle.sqlite3"), validation_alias="DATABASE_URL"
+    )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class LogSettings(BaseSettings):
+    """How every command logs, read before anything else (bot/logs.py)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # text: the classic one line; json: one JSON object a line, with the delivery and job ids
+    log_format: str = Field(default="text", validation_alias="LOG_FORMAT")
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper() or "INFO"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format", mode="after")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        fmt = value.strip().lower() or "text"
+        if fmt not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be text or json")
+        return fmt
 
 
 def default_cache_dir(database_url: str) -> Path:
@@ -163,10 +236,7 @@ class ModelSettings(BaseSettings):
     @field_validator("prices_json", mode="after")
     @classmethod
     def _prices_parse(cls, value: str | None) -> str | None:
-        from bot.model.prices import parse_prices
-
-        parse_prices(value)  # a bad table stops the command with one line naming it
-        return value
+        return _check_prices(value)
 
     def prices(self) -> dict[str, Price]:
         """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
@@ -227,5 +297,19 @@ def load_model_settings(**overrides: object) -> ModelSettings:
 def load_github_settings(**overrides: object) -> GitHubSettings:
     try:
         return GitHubSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def load_store_settings(**overrides: object) -> StoreSettings:
+    try:
+        return StoreSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def load_log_settings(**overrides: object) -> LogSettings:
+    try:
+        return LogSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None

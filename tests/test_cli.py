@@ -90,9 +90,10 @@ def test_beadle_jobs_lists_recent_jobs_newest_first(env, filled_store, tmp_path)
     assert by_id[ids[1]][1:5] == ["done", "1", f"{REPO}#1", heads[1][:12]]
     assert by_id[ids[2]][1:5] == ["running", "1", f"{REPO}#2", heads[2][:12]]
     assert by_id[ids[3]][1:5] == ["dead", "1", f"{REPO}#3", heads[3][:12]]
-    assert by_id[ids[3]][5:] == ["GitHub", "answered", "502", "Bad", "Gateway"]  # one line
+    assert by_id[ids[1]][5:7] == ["-", "-"]  # no tokens, no cost: it asked no model
+    assert by_id[ids[3]][7:] == ["GitHub", "answered", "502", "Bad", "Gateway"]  # one line
     assert by_id[ids[4]][1:4] == ["pending", "0", f"{REPO}#4"]
-    assert len(by_id[ids[4]]) == 4  # a /review job has no head yet, and no error
+    assert by_id[ids[4]][4:] == ["-", "-"]  # a /review job has no head yet, and no error
     assert "GitHub answered 502 Bad Gateway" in done.stdout
 
 

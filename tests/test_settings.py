@@ -303,7 +303,7 @@ def test_beadle_with_an_empty_required_variable_says_so_on_one_line(tmp_path, ap
         "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
         empty: "",
     }
-    done = run_beadle("jobs", env=env, cwd=tmp_path)
+    done = run_beadle("redeliver", env=env, cwd=tmp_path)  # a command that needs the App
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and empty in lines[0], done.stderr
@@ -317,7 +317,7 @@ def test_beadle_with_a_private_key_path_pointing_nowhere_says_so(tmp_path):
         "OPENAI_API_KEY": OPENAI_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
     }
-    done = run_beadle("jobs", env=env, cwd=tmp_path)
+    done = run_beadle("redeliver", env=env, cwd=tmp_path)  # a command that needs the App
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"beadle: PRIVATE_KEY_PATH: cannot read {tmp_path / 'gone.pem'}: No such file or directory"
@@ -332,7 +332,7 @@ def test_beadle_with_a_broken_private_key_says_so_without_showing_it(tmp_path):
         "OPENAI_API_KEY": OPENAI_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}",
     }
-    done = run_beadle("jobs", env=env, cwd=tmp_path)
+    done = run_beadle("redeliver", env=env, cwd=tmp_path)  # a command that needs the App
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "beadle: the App's private key is not a valid unencrypted PEM key"

@@ -782,7 +782,8 @@ def test_an_old_database_is_migrated(database_url: str) -> None:
             claimed = store.claim(worker="w", lease=LEASE, now=at(1), process=me)
             assert claimed is not None and claimed.process_id == me
         with engine.connect() as conn:
-            assert conn.execute(select(func.max(schema_version.c.version))).scalar() == 2
+            version = conn.execute(select(func.max(schema_version.c.version))).scalar()
+            assert version == SCHEMA_VERSION
     finally:
         engine.dispose()
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -43,11 +44,13 @@ class StoreWhoseFinishFails(Store):
 
     failures = 1
 
-    def finish(self, job_id: int, *, worker: str, outcome: str, now: datetime) -> None:
+    def finish(
+        self, job_id: int, *, worker: str, outcome: str, now: datetime, **spent: Any
+    ) -> None:
         if self.failures:
             self.failures -= 1
             raise OperationalError("UPDATE jobs ...", {}, ConnectionError("server closed"))
-        super().finish(job_id, worker=worker, outcome=outcome, now=now)
+        super().finish(job_id, worker=worker, outcome=outcome, now=now, **spent)
 
 
 @pytest.fixture

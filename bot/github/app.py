@@ -20,7 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from github.GithubException import GithubException
 from github.GithubRetry import GithubRetry
+from github.InstallationAuthorization import InstallationAuthorization
 
+from bot.github.calls import StatusHook, ignore, request_json
 from bot.github.errors import github_error
 from bot.github.rest import RestRepo
 
@@ -29,14 +31,31 @@ class _SharedInstallationAuth(github.Auth.AppInstallationAuth):
     """One installation token for all worker threads. PyGithub refreshes the token without a
     lock, so threads sharing a client would each trade a JWT for a token of their own."""
 
-    def __init__(self, app_auth: github.Auth.AppAuth, installation_id: int) -> None:
+    def __init__(
+        self, app_auth: github.Auth.AppAuth, installation_id: int, on_request: StatusHook = ignore
+    ) -> None:
         super().__init__(app_auth, installation_id)
         self._token_lock = threading.Lock()
+        self._counted = on_request
 
     @property
     def token(self) -> str:
         with self._token_lock:
             return super().token
+
+    def _get_installation_authorization(self) -> InstallationAuthorization:
+        """`POST /app/installations/{id}/access_tokens`, counted like every other request
+        (GitHub answers 201)."""
+        try:
+            authorization = super()._get_installation_authorization()
+        except GithubException as exc:
+            self._counted(exc.status)
+            raise
+        except requests.RequestException:
+            self._counted(None)
+            raise
+        self._counted(201)
+        return authorization
 
 
 def _retry() -> GithubRetry:
@@ -60,7 +79,9 @@ class GitHubApp:
         bot_login: str | None = None,
         timeout: int = 30,
         pool_size: int = 10,
+        on_request: StatusHook = ignore,
     ) -> None:
+        self._counted = on_request  # each request's status, for /metrics (bot/metrics.py)
         try:
             key = load_pem_private_key(private_key_pem.encode(), password=None)
         except (ValueError, TypeError):
@@ -89,14 +110,19 @@ class GitHubApp:
         return f"GitHubApp(app_id={self._auth.app_id!r}, base_url={self._base_url!r})"
 
     def repo(self, installation_id: int, full_name: str) -> RestRepo:
-        return RestRepo(self._client(installation_id), full_name, bot_login=self.bot_login)
+        return RestRepo(
+            self._client(installation_id),
+            full_name,
+            bot_login=self.bot_login,
+            on_request=self._counted,
+        )
 
     def _client(self, installation_id: int) -> github.Github:
         with self._lock:
             client = self._clients.get(installation_id)
             if client is None:
                 client = github.Github(
-                    auth=_SharedInstallationAuth(self._auth, installation_id),
+                    auth=_SharedInstallationAuth(self._auth, installation_id, self._counted),
                     base_url=self._base_url,
                     timeout=self._timeout,
                     retry=_retry(),
@@ -112,27 +138,37 @@ class GitHubApp:
     def bot_login(self) -> str:
         """`<slug>[bot]`: the login Beadle's reviews and comments carry."""
         if self._bot_login is None:
-            try:
-                slug = self._integration.get_app().slug
-            except GithubException as exc:
-                raise github_error(f"GET /app answered {exc.status}", status=exc.status) from None
-            except requests.RequestException as exc:
-                raise github_error(f"GET /app: {type(exc).__name__}", status=None) from None
-            self._bot_login = f"{slug}[bot]"
+            self.check(once=False)
+            assert self._bot_login is not None
         return self._bot_login
+
+    def check(self, *, once: bool = True, timeout: int = 10) -> str:
+        """`GET /app` with the App's JWT, always: the App's slug when GitHub takes the
+        credentials, GitHubError when it refuses them (401) or cannot be reached (status None).
+        `beadle serve` asks at start, `once` (no retries, `timeout` seconds), so a wrong APP_ID
+        or key, or an unreachable GitHub, is said at once, not at the first delivery."""
+        requester = self._integration.requester
+        if once:
+            requester = github.GithubIntegration(
+                auth=self._auth, base_url=self._base_url, timeout=timeout, retry=0
+            ).requester
+        _, data = _app_request(requester, "GET", "/app", on_status=self._counted)
+        slug = str((data or {}).get("slug") or "")
+        if not slug:
+            raise github_error("GET /app answered without the App's slug", status=None)
+        if self._bot_login is None:
+            self._bot_login = f"{slug}[bot]"
+        return slug
 
     # -- App webhook deliveries (JWT) ------------------------------------------------------
     def deliveries(self, since: datetime) -> Iterator[dict[str, Any]]:
         """The App's webhook delivery attempts since `since`, newest first."""
-        requester = self._integration.requester
         cursor: str | None = None
         while True:
             params: dict[str, Any] = {"per_page": 100}
             if cursor:
                 params["cursor"] = cursor
-            headers, page = _app_request(
-                requester, "GET", "/app/hook/deliveries", parameters=params
-            )
+            headers, page = self._app_request("GET", "/app/hook/deliveries", parameters=params)
             for item in page or []:
                 delivered = datetime.fromisoformat(str(item["delivered_at"]))
                 if delivered < since:
@@ -145,23 +181,24 @@ class GitHubApp:
     def installation_id(self, full_name: str) -> int:
         """The App's installation on `full_name` (`GET /repos/{o}/{r}/installation`, App JWT):
         how `beadle review OWNER/REPO#N` finds the client to use."""
-        _, data = _app_request(
-            self._integration.requester, "GET", f"/repos/{quote(full_name, safe='/')}/installation"
-        )
+        _, data = self._app_request("GET", f"/repos/{quote(full_name, safe='/')}/installation")
         return int(data["id"])
 
     def redeliver(self, delivery_id: int) -> None:
-        _app_request(
-            self._integration.requester,
-            "POST",
-            f"/app/hook/deliveries/{int(delivery_id)}/attempts",
+        self._app_request("POST", f"/app/hook/deliveries/{int(delivery_id)}/attempts")
+
+    def _app_request(self, verb: str, path: str, **kwargs: Any) -> tuple[Any, Any]:
+        return _app_request(
+            self._integration.requester, verb, path, on_status=self._counted, **kwargs
         )
 
 
-def _app_request(requester: Any, verb: str, path: str, **kwargs: Any) -> tuple[Any, Any]:
+def _app_request(
+    requester: Any, verb: str, path: str, *, on_status: StatusHook = ignore, **kwargs: Any
+) -> tuple[Any, Any]:
     """One request with the App's JWT; GitHub's refusals become GitHubError like elsewhere."""
     try:
-        headers, data = requester.requestJsonAndCheck(verb, path, **kwargs)
+        headers, data = request_json(requester, verb, path, on_status=on_status, **kwargs)
     except GithubException as exc:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
         raise github_error(

@@ -14,6 +14,7 @@ import github
 import requests
 from github.GithubException import GithubException
 
+from bot.github.calls import StatusHook, ignore, request_json
 from bot.github.client import History, PullInfo, ReviewComment, TreeEntry
 from bot.github.errors import GitHubError, github_error, rate_limit_wait
 from bot.github.raw import RawReader
@@ -43,9 +44,17 @@ def _pull_info(d: dict[str, Any]) -> PullInfo:
 
 
 class RestRepo:
-    def __init__(self, gh: github.Github, full_name: str, *, bot_login: str) -> None:
+    def __init__(
+        self,
+        gh: github.Github,
+        full_name: str,
+        *,
+        bot_login: str,
+        on_request: StatusHook = ignore,
+    ) -> None:
         self._gh = gh
         self._requester = gh.requester
+        self._counted = on_request  # each request's status, for /metrics (bot/metrics.py)
         self.full_name = full_name
         self._path = f"/repos/{full_name}"
         self.bot_login = bot_login
@@ -61,8 +70,14 @@ class RestRepo:
         headers: dict[str, str] | None = None,
     ) -> Any:
         try:
-            _, data = self._requester.requestJsonAndCheck(
-                verb, self._path + path, parameters=params, input=body, headers=headers
+            _, data = request_json(
+                self._requester,
+                verb,
+                self._path + path,
+                on_status=self._counted,
+                parameters=params,
+                input=body,
+                headers=headers,
             )
         except GithubException as exc:
             raise _error(exc, f"{verb} {path}") from None
@@ -76,9 +91,12 @@ class RestRepo:
                 "GET", self._path + path, headers=headers
             )
         except GithubException as exc:  # PyGithub's retry gave up (a 403 or 5xx on a read)
+            self._counted(exc.status)
             raise _error(exc, f"GET {path}") from None
         except requests.RequestException as exc:
+            self._counted(None)
             raise github_error(f"GET {path}: {type(exc).__name__}", status=None) from None
+        self._counted(status)
         if status >= 500 or status in (403, 429):
             wait = rate_limit_wait(resp_headers)
             raise github_error(
@@ -184,7 +202,9 @@ class RestRepo:
                 self._path + path, accept=RAW_BLOB
             )
         except requests.RequestException as exc:
+            self._counted(None)
             raise github_error(f"GET {path}: {type(exc).__name__}", status=None) from None
+        self._counted(status)
         if status == 200:
             return body
         wait = rate_limit_wait(headers)

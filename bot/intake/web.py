@@ -1,4 +1,4 @@
-"""The HTTP face: `POST /api/github/webhooks` and `GET /healthz` (docs/design.md §1).
+"""The HTTP face: `POST /api/github/webhooks`, `GET /healthz`, `GET /metrics` (design.md §1, §8).
 
 The handler verifies, decides, commits the delivery and its job, and answers; the review itself
 runs in a worker. Nothing here waits on GitHub or the model.
@@ -27,9 +27,11 @@ from bot.intake import pages
 from bot.intake.body import HeldBody, OverBudget, declared_length
 from bot.intake.group_commit import CommitTimeout, Intake
 from bot.intake.limits import BodyBudget, Limits
+from bot.intake.metrics_http import counted, metrics_route
 from bot.intake.triggers import Decision, decide
 from bot.intake.webhook import Envelope, WebhookError, check_headers, parse_body
-from bot.queue.jobs import Delivery
+from bot.metrics import Metrics
+from bot.queue.jobs import Delivery, Recorded
 
 log = logging.getLogger("beadle.web")
 
@@ -43,6 +45,8 @@ def create_app(
     bot_login: str | None = None,
     lifespan: Lifespan | None = None,
     limits: Limits | None = None,
+    metrics: Metrics | None = None,
+    metrics_token: str | None = None,
 ) -> Starlette:
     limits = limits or Limits()
     budget = BodyBudget(limits.body_bytes)
@@ -91,6 +95,7 @@ def create_app(
         if isinstance(taken, Response):
             return taken
         delivery, decision = taken
+        request.state.event = delivery.event  # verified: the name GitHub gave it, for /metrics
         try:
             recorded = await intake.submit(delivery)
         except CommitTimeout as exc:
@@ -107,6 +112,7 @@ def create_app(
                 status_code=503,
                 headers=retry,
             )
+        request.state.outcome = _outcome(recorded, decision)
         if recorded.duplicate:
             return JSONResponse({"status": "duplicate delivery, already recorded"})
         # %r: the event name and action come from the sender; no newline forges a log line
@@ -133,8 +139,9 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/api/github/webhooks", webhook, methods=["POST"]),
+            Route("/api/github/webhooks", counted(webhook, metrics), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *([metrics_route(metrics, token=metrics_token)] if metrics else []),
             *pages.routes(),  # GET / and /readme for a browser (design.md §8)
         ],
         lifespan=lifespan,
@@ -159,6 +166,15 @@ def _take(
     except ValueError as exc:  # the store could not hold it: refuse it alone, clearly
         return JSONResponse({"error": f"unacceptable delivery: {exc}"}, status_code=400)
     return delivery, decision
+
+
+def _outcome(recorded: Recorded, decision: Decision) -> str:
+    """How a recorded delivery is counted in `beadle_deliveries_total{outcome}`."""
+    if recorded.duplicate:
+        return "duplicate"
+    if recorded.job_id is not None:
+        return "queued"
+    return "handled" if decision.handled else "ignored"
 
 
 def _refused(headers: Mapping[str, str], exc: WebhookError) -> JSONResponse:

@@ -7,14 +7,19 @@ errors with backoff; what outlasts those retries becomes a ModelError for the jo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import openai
 from pydantic import ValidationError
 
 from bot.errors import Transient
 from bot.model.answer import ReviewAnswer
+from bot.model.prices import DEFAULT_PRICES, Price, Usage, cost_usd, price_for
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 class ModelError(Exception):
@@ -49,16 +54,43 @@ class ReviewModel(Protocol):
 
 class OpenAIReviewer:
     def __init__(
-        self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int = 3
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int = 3,
+        metrics: Metrics | None = None,
+        prices: Mapping[str, Price] | None = None,
     ) -> None:
         self._client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
+        # Every answered call counts its tokens, and its cost at the operator's prices
+        # (the built-in table and BEADLE_PRICES; a repository's `prices:` never reprices these).
+        self._metrics = metrics
+        self._prices = prices or {}
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAIReviewer(base_url={str(self._client.base_url)!r})"
 
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url).rstrip("/")
+
     def review(self, *, system: str, prompt: str, model: str, max_tokens: int) -> ModelReply:
+        reply = self._ask(system=system, prompt=prompt, model=model, max_tokens=max_tokens)
+        if self._metrics is not None:
+            usage = Usage(reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens)
+            self._metrics.model_call(
+                prompt=usage.prompt_tokens,
+                completion=usage.completion_tokens,
+                cached=usage.cached_tokens,
+                cost_usd=cost_usd(usage, price_for(reply.model, DEFAULT_PRICES, self._prices)),
+            )
+        return reply
+
+    def _ask(self, *, system: str, prompt: str, model: str, max_tokens: int) -> ModelReply:
         try:
             completion = self._client.chat.completions.parse(
                 model=model,

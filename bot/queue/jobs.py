@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from bot.model.prices import Usage
 from bot.queue.request import Mode, ReviewRequest
 from bot.queue.schema import DELIVERY_ID_LENGTH, EVENT_LENGTH, JobState
 
@@ -90,6 +91,8 @@ class Job:
     updated_at: datetime
     outcome: str | None
     process_id: int | None = None  # the worker process of `worker` (bot/queue/registry.py)
+    usage: Usage | None = None  # the finished review's model tokens; None: no model call
+    cost_usd: float | None = None  # their estimated cost; None: no call, or no known price
 
 
 def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
@@ -162,4 +165,14 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         updated_at=row["updated_at"],
         outcome=row["outcome"],
         process_id=row.get("process_id"),
+        usage=_usage(row),
+        cost_usd=row.get("cost_usd"),
+    )
+
+
+def _usage(row: Mapping[Any, Any]) -> Usage | None:
+    if row.get("prompt_tokens") is None:
+        return None
+    return Usage(
+        row["prompt_tokens"], row.get("completion_tokens") or 0, row.get("cached_tokens") or 0
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -123,6 +124,12 @@ jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("outcome", Text),
+    # What the finished review's model call used and cost (v3); NULL: no model call, or a
+    # Beadle before v3. cost_usd is NULL too for a model no price table knows.
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("cached_tokens", Integer),
+    Column("cost_usd", Float),
     CheckConstraint("state IN ('pending', 'running', 'done', 'dead')", name="ck_jobs_state"),
     # Ids are never reused on SQLite either, so an old delivery never points at a newer job.
     sqlite_autoincrement=True,
@@ -187,9 +194,21 @@ def _process_ids(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE jobs ADD COLUMN process_id INTEGER"))
 
 
+_COST_COLUMNS = ("prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd")
+
+
+def _job_cost(conn: Connection) -> None:
+    """Version 3: a finished job keeps its review's tokens and estimated cost (`beadle jobs`)."""
+    have = {c["name"] for c in inspect(conn).get_columns("jobs")}
+    for name in _COST_COLUMNS:
+        if name not in have:
+            kind = jobs.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
+
+
 # version -> step. A step must be idempotent (e.g. `ADD COLUMN IF NOT EXISTS`): on a fresh
 # database `create_all` has already built the newest tables before the steps run.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _initial, 2: _process_ids}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _initial, 2: _process_ids, 3: _job_cost}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

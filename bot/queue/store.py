@@ -16,9 +16,10 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Connection, create_engine, make_url, select, text
+from sqlalchemy import Connection, create_engine, func, make_url, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.model.prices import Usage
 from bot.queue import lifecycle, recording, registry
 from bot.queue.identity import ProcessIdentity, Registered, running_here
 from bot.queue.jobs import (
@@ -152,15 +153,32 @@ class Store:
             lambda conn: lifecycle.change(conn, job_id, worker, values, "heartbeat"), reconnect=True
         )
 
-    def finish(self, job_id: int, *, worker: str, outcome: str, now: datetime) -> None:
-        """Record the outcome. A lost connection is retried for `reconnect_within` seconds; past
-        that it raises, the job stays running, and the worker's next `claim` takes it up again."""
-        values = {
+    def finish(
+        self,
+        job_id: int,
+        *,
+        worker: str,
+        outcome: str,
+        now: datetime,
+        usage: Usage | None = None,
+        cost_usd: float | None = None,
+    ) -> None:
+        """Record the outcome, and what its model call used and cost (`beadle jobs`). A lost
+        connection is retried for `reconnect_within` seconds; past that it raises, the job
+        stays running, and the worker's next `claim` takes it up again."""
+        values: dict[str, Any] = {
             "state": JobState.DONE,
             "outcome": outcome,
             "lease_until": None,
             "updated_at": now,
         }
+        if usage is not None:
+            values |= {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "cost_usd": cost_usd,
+            }
         self._write(
             lambda conn: lifecycle.change(conn, job_id, worker, values, "finish"), reconnect=True
         )
@@ -207,6 +225,12 @@ class Store:
         query = select(jobs).order_by(jobs.c.updated_at.desc(), jobs.c.id.desc()).limit(limit)
         rows = self._read(lambda conn: conn.execute(query).mappings().all())
         return [job_from_row(row) for row in rows]
+
+    def job_counts(self) -> dict[str, int]:
+        """How many jobs are in each state, for `beadle_jobs{state}` (read when scraped)."""
+        query = select(jobs.c.state, func.count()).group_by(jobs.c.state)
+        rows = self._read(lambda conn: conn.execute(query).all())
+        return {JobState(state).value: int(count) for state, count in rows}
 
     # -- worker processes (bot/queue/registry.py) -------------------------------------------
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
+from bot import logs
 from bot.errors import Transient
 from bot.github.client import Installations
 from bot.github.errors import GitHubError
@@ -24,6 +27,9 @@ from bot.queue.jobs import Job
 from bot.queue.store import Store
 from bot.review.comment import failure_note
 from bot.review.round import LeaseLost, Reviewer
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("beadle.worker")
 Clock = Callable[[], datetime]
@@ -62,8 +68,10 @@ class Worker:
         poll: float = 1.0,
         clock: Clock = utcnow,
         process: Callable[[], int | None] = lambda: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store, self.reviewer, self.github, self.name = store, reviewer, github, name
+        self.metrics = metrics  # reviews by result and their duration (bot/metrics.py)
         self.policy, self.lease, self.poll, self.clock = policy, lease, poll, clock
         self.process = process  # the registered worker process (Membership.id), if any
         self.current: Job | None = None
@@ -93,8 +101,10 @@ class Worker:
         done, lost = threading.Event(), threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job, done, lost), daemon=True)
         beat.start()
+        started, result = time.monotonic(), "error"
         try:
-            self._run(job, still_held=lambda: self._still_held(job, lost))
+            with logs.context(job_id=job.id):
+                result = self._run(job, still_held=lambda: self._still_held(job, lost))
         except Exception:
             log.exception(
                 "job %s: could not record its outcome; it stays running, and this worker "
@@ -104,6 +114,8 @@ class Worker:
         finally:
             done.set()
             self.current = None
+            if self.metrics is not None:
+                self.metrics.review(result, time.monotonic() - started)
         return True
 
     def _still_held(self, job: Job, lost: threading.Event) -> bool:
@@ -129,14 +141,17 @@ class Worker:
             except Exception:
                 log.exception("job %s: heartbeat failed", job.id)
 
-    def _run(self, job: Job, *, still_held: Callable[[], bool]) -> None:
+    def _run(self, job: Job, *, still_held: Callable[[], bool]) -> str:
+        """Run the review and record how it ended; returns the result `beadle_reviews_total`
+        counts: posted, skipped (done without a review), retry, failed, lost (and error, in
+        `run_once`, when even the outcome could not be recorded)."""
         r = job.request
         where = f"{r.repo}#{r.pr_number}"
         try:
             outcome = self.reviewer.run(r, job_key=job_key(job), still_held=still_held)
         except LeaseLost as exc:  # the new holder finishes it; the job row is not ours to touch
             log.warning("job %s %s: %s", job.id, where, exc)
-            return
+            return "lost"
         except (ModelError, GitHubError) as exc:
             if isinstance(exc, Transient) and job.attempts < self.policy.max_attempts:
                 delay = self.policy.delay(job.attempts, exc.retry_after, rng=self._rng)
@@ -155,15 +170,23 @@ class Worker:
                     run_after=self.clock() + timedelta(seconds=delay),
                     now=self.clock(),
                 )
-                return
+                return "retry"
             self._give_up(job, _reason(exc))
-            return
+            return "failed"
         except Exception as exc:  # a bug: retrying would repeat it, so say so and stop
             log.exception("job %s %s crashed", job.id, where)
             self._give_up(job, f"Beadle hit an internal error ({type(exc).__name__}).")
-            return
+            return "failed"
         log.info("job %s %s: %s", job.id, where, outcome.detail)
-        self.store.finish(job.id, worker=self.name, outcome=outcome.detail, now=self.clock())
+        self.store.finish(
+            job.id,
+            worker=self.name,
+            outcome=outcome.detail,
+            now=self.clock(),
+            usage=outcome.usage,
+            cost_usd=outcome.cost_usd,
+        )
+        return "posted" if outcome.posted else "skipped"
 
     def _give_up(self, job: Job, reason: str) -> None:
         r = job.request

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.beads.issue import Related
 from bot.beads.sources import Origin
 from bot.model.answer import ReviewAnswer
+from bot.model.prices import format_cost
 from bot.review.budget import Omitted
 from bot.review.findings import Checked, Placed
 from bot.review.marker import Marker, render_marker
@@ -48,6 +49,7 @@ class ReviewView:
     job_key: str | None = None
     issue_source: Origin | None = None  # where the issue was read: one line under the title
     other_issues: Sequence[Related] = ()  # other beads ids the pull request names
+    cost_usd: float | None = None  # the tokens' estimated cost; None: "cost unknown"
 
 
 def review_body(view: ReviewView) -> str:
@@ -75,6 +77,8 @@ def review_body(view: ReviewView) -> str:
         prompt_tokens=view.prompt_tokens,
         completion_tokens=view.completion_tokens,
         cached_tokens=view.cached_tokens,
+        cost_usd=view.cost_usd,
+        cost=format_cost(view.cost_usd),
     )
     # The tail survives any cut: the marker, and before it the record of what this round
     # judged fixed, from which a retried job finishes its thread replies (bot/review/threads.py).

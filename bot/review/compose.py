@@ -6,13 +6,14 @@ to post from the model's answer. No I/O: `bot/review/round.py` reads and writes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.github.client import PullInfo
 from bot.model.answer import Verdict
 from bot.model.client import ModelReply
+from bot.model.prices import DEFAULT_PRICES, Price, Usage, cost_usd, price_for
 from bot.review import check_run
 from bot.review.budget import PackedDiff, estimate_tokens, pack
 from bot.review.comment import ReviewView, inline_comments, review_body
@@ -65,6 +66,8 @@ class Composed:
     comments: list[dict[str, object]]
     checked: Checked
     verdict: Verdict
+    usage: Usage | None = None  # the model call's tokens
+    cost_usd: float | None = None  # their estimated cost; None: the model has no known price
 
 
 def build_prompt(
@@ -157,13 +160,21 @@ def compose_review(
     reply: ModelReply,
     *,
     job_key: str,
+    prices: Mapping[str, Price] | None = None,
 ) -> Composed:
-    """The review body (with its marker), the inline comments and what the check run needs."""
+    """The review body (with its marker), the inline comments and what the check run needs.
+
+    The footer's cost is the reply's tokens at the price of the model that answered: from
+    `prices` (BEADLE_PRICES), else the built-in table, else the repository's `prices:`, which
+    can price a model Beadle does not know but not reprice one it does."""
     checked = check(reply.answer, built.packed.files, earlier=plan.earlier, counters=plan.counters)
     notes = [n for n in (got.issue_note if got.issue is None else None, loaded.problem) if n]
     notes += got.notes
     if plan.range_note:
         notes.append(plan.range_note[0].upper() + plan.range_note[1:])
+    usage = Usage(reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens)
+    price = price_for(reply.model, loaded.config.prices, DEFAULT_PRICES, prices or {})
+    cost = cost_usd(usage, price)
     view = ReviewView(
         round=plan.round,
         base_sha=plan.base,
@@ -183,12 +194,15 @@ def compose_review(
         truncated=built.packed.truncated,
         notes=notes,
         job_key=job_key,
+        cost_usd=cost,
     )
     return Composed(
         body=review_body(view),
         comments=inline_comments(checked),
         checked=checked,
         verdict=reply.answer.assessment.ready_to_merge,
+        usage=usage,
+        cost_usd=cost,
     )
 
 

@@ -13,6 +13,8 @@ beads:                     # where the beads issues are (bot/beads/sources/plan.
   source: auto             # auto | jsonl | dolt | none
   path: .beads/issues.jsonl  # a JSONL file in the repository, tried first
   ref: beads-sync          # the branch to read it from (default: the pull request's head)
+prices:                    # US dollars per million tokens, for a model Beadle has no price for
+  my-finetune: {input: 3.0, cached_input: 1.5, output: 12.0}
 ```
 
 An invalid file never blocks a review: Beadle uses the defaults and says what was wrong.
@@ -28,8 +30,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.beads.sources import SourceSettings
+from bot.model.prices import Price
 
 PATH = ".github/beadle.yml"
+MAX_PRICES = 50  # models one repository may price
 
 
 class BeadsSettings(BaseModel):
@@ -76,6 +80,9 @@ class RepoConfig(BaseModel):
     critical_fails_check: bool = True
     instructions: str | None = Field(default=None, max_length=8_000)
     beads: BeadsSettings = BeadsSettings()
+    # The footer's cost for models the operator's table (bot/model/prices.py, BEADLE_PRICES)
+    # does not know; a model it knows keeps the operator's price.
+    prices: dict[str, Price] = Field(default_factory=dict, max_length=MAX_PRICES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from bot.errors import Transient
 from bot.github.client import Installations, PullInfo, RepoClient
 from bot.github.errors import GitHubError
 from bot.model.client import ModelReply, ReviewModel
+from bot.model.prices import Price, Usage
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run
 from bot.review.compose import (
@@ -61,11 +62,15 @@ class ReviewConfig:
     context_tokens: int
     answer_tokens: int
     cache_dir: Path | None = None  # BEADLE_CACHE_DIR: the beads Dolt blobs (None: no disk cache)
+    prices: Mapping[str, Price] = field(default_factory=dict)  # BEADLE_PRICES, for the cost
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     detail: str  # what happened, for the job's log line and `beadle jobs`
+    posted: bool = False  # a review was posted by this attempt
+    usage: Usage | None = None  # its model call's tokens
+    cost_usd: float | None = None  # their estimated cost (None: no price known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +202,9 @@ class Reviewer:
             model=loaded.config.model or cfg.model,
             max_tokens=cfg.answer_tokens,
         )
-        composed = compose_review(plan, pr, got, loaded, built, reply, job_key=job_key)
+        composed = compose_review(
+            plan, pr, got, loaded, built, reply, job_key=job_key, prices=cfg.prices
+        )
         self._observe(RoundRecord(pr, plan, loaded, got, built, reply, composed))
         if not still_held():
             raise LeaseLost(f"job {job_key} was taken over before posting")
@@ -205,7 +212,12 @@ class Reviewer:
         if check_id is not None:
             _complete_check(repo, check_id, completed_check(composed, plan, pr, loaded, review_id))
         follow_up(repo, pr.number, fixed_in(composed.checked.earlier), head=plan.head)
-        return Outcome(f"round {plan.round} posted for {plan.head[:12]}")
+        return Outcome(
+            f"round {plan.round} posted for {plan.head[:12]}",
+            posted=True,
+            usage=composed.usage,
+            cost_usd=composed.cost_usd,
+        )
 
     def _gathered(
         self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, loaded: LoadedConfig

@@ -133,6 +133,12 @@ class FakeModel:
         content = json.dumps(self.answer(prompt))
         body["answered"] = True
         body["ended"] = time.monotonic()
+        usage = {
+            "prompt_tokens": len(prompt) // 4,
+            "completion_tokens": len(content) // 4,
+            "total_tokens": (len(prompt) + len(content)) // 4,
+        }
+        body["usage"] = usage  # what it reported, for tests that count tokens
         return JSONResponse(
             {
                 "id": f"chatcmpl-{len(self.requests)}",
@@ -146,10 +152,6 @@ class FakeModel:
                         "message": {"role": "assistant", "content": content, "refusal": None},
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": len(prompt) // 4,
-                    "completion_tokens": len(content) // 4,
-                    "total_tokens": (len(prompt) + len(content)) // 4,
-                },
+                "usage": usage,
             }
         )
