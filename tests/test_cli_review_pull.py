@@ -100,6 +100,7 @@ def test_a_dry_run_through_the_app_looks_up_the_installation(github, model, app_
     assert ("POST", "/app/installations/1/access_tokens") in calls
     assert {m for m, _ in calls} == {"GET", "POST"}  # the token, nothing else written
     assert model.requests == [] and github.reviews(REPO, number) == []
+    assert github.contract_violations() == []
 
 
 def test_in_ci_bd_in_the_checkout_gives_the_issue(github, model, git, tmp_path):
