@@ -135,8 +135,9 @@ class Intake:
                         )
                 except Exception as exc:
                     self._commit_started = None
+                    first = self._failure is None  # the traceback once, then one line a batch
                     self._heard(f"the last commit failed ({type(exc).__name__})")
-                    log.error("could not commit %d deliveries: %s", len(batch), exc)
+                    log.error("could not commit %d deliveries: %s", len(batch), exc, exc_info=first)
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
