@@ -94,7 +94,7 @@ def start(tmp: Path) -> tuple[subprocess.Popen, int, Path]:
         "DATABASE_URL": f"sqlite:///{tmp / 'beadle.sqlite3'}",
         "LOG_LEVEL": "INFO",
     }
-    command = ["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    command = ["serve", "--no-worker", "--no-check", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", *command],

@@ -310,7 +310,7 @@ def served(tmp_path_factory, app_key) -> Iterator[tuple[str, Path]]:
     with log.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--no-worker"],
+            + ["--port", str(port), "--no-worker", "--no-check"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
