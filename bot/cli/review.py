@@ -160,7 +160,7 @@ def _render(
     shown: Any, args: argparse.Namespace, *, prices: Any, answer_tokens: int
 ) -> str | dict[str, Any]:
     """The outcome in the chosen format: a review, a dry run, or nothing to review."""
-    from bot.local import output
+    from bot.local import output, output_dry
 
     as_json = args.format == "json"
     if shown.record.composed is not None:
@@ -169,9 +169,9 @@ def _render(
         return output.review_markdown(shown, prices=prices)
     if args.dry_run:
         if as_json:
-            return output.dry_run_json(shown, answer_tokens=answer_tokens, prices=prices)
-        return output.dry_run_text(shown, answer_tokens=answer_tokens, prices=prices)
-    return output.nothing_json(shown) if as_json else output.nothing_text(shown)
+            return output_dry.dry_run_json(shown, answer_tokens=answer_tokens, prices=prices)
+        return output_dry.dry_run_text(shown, answer_tokens=answer_tokens, prices=prices)
+    return output_dry.nothing_json(shown) if as_json else output_dry.nothing_text(shown)
 
 
 def _emit(text: str | dict[str, Any]) -> None:

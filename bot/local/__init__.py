@@ -8,5 +8,5 @@ issue from `bd` or a file, the reviews remembered under `.git/beadle/`, and what
     pull.py    OWNER/REPO#N: a token or the App, and a repository that records what it posts
     flows.py   the three ways the command runs
     state.py   .git/beadle/reviews.json
-    output.py  markdown, JSON, dry runs (pure)
+    output.py  the review as markdown or JSON (pure); output_dry.py: a dry run (pure)
 """

@@ -1,7 +1,6 @@
 """What `beadle review` prints (docs/design.md §8): the review as markdown with the sections of
 a posted review (the body the App posts, its hidden marker aside), or one JSON object with the
-structured answer; a dry run's prompt size, tokens, cost and what was left out. Pure: values
-in, text and dicts out.
+structured answer. bot/local/output_dry.py prints a dry run. Pure: values in, text and dicts out.
 """
 
 from __future__ import annotations
@@ -86,8 +85,8 @@ def review_markdown(s: Shown, *, prices: Prices) -> str:
     if not r.pr.repo_html_url:  # a checkout without a GitHub remote: links from its root
         body = body.replace(f"](/blob/{r.pr.head_sha}/", "](")
     lines = [body, "", "---", ""]
-    lines.append(f"Reviewed: {_what(s.target)}, round {r.plan.round} over {_range(r)}.")
-    lines.append(_issue_line(s))
+    lines.append(f"Reviewed: {what(s.target)}, round {r.plan.round} over {range_text(r)}.")
+    lines.append(issue_line(s))
     cost = _reply_cost(s, prices)
     lines.append(
         f"Model: {r.reply.model}, {r.reply.prompt_tokens:,} prompt + "
@@ -103,7 +102,7 @@ def review_json(s: Shown, *, prices: Prices) -> dict[str, Any]:
     assert r.composed is not None and r.reply is not None and isinstance(r.built, Built)
     answer, checked = r.reply.answer, r.composed.checked
     return {
-        **_head(s),
+        **head_fields(s),
         "verdict": answer.assessment.ready_to_merge.value,
         "reasoning": answer.assessment.reasoning,
         "summary": answer.summary,
@@ -142,7 +141,7 @@ def review_json(s: Shown, *, prices: Prices) -> dict[str, Any]:
             {"requirement": q.requirement, "status": q.status.value, "evidence": q.evidence}
             for q in answer.requirements
         ],
-        **_left_out(r.built),
+        **left_out(r.built),
         "model": r.reply.model,
         "tokens": {
             "prompt": r.reply.prompt_tokens,
@@ -156,76 +155,8 @@ def review_json(s: Shown, *, prices: Prices) -> dict[str, Any]:
     }
 
 
-# -- a dry run, or nothing to review ---------------------------------------------------------
-def dry_run_text(s: Shown, *, answer_tokens: int, prices: Prices) -> str:
-    r = s.record
-    lines = [f"Dry run: {_what(s.target)}, round {r.plan.round} over {_range(r)}.", _issue_line(s)]
-    if isinstance(r.built, NothingToReview):
-        lines.append("Nothing to review: every file was left out, so no model would be asked.")
-    else:
-        prompt = r.built.prompt
-        tokens = estimate_tokens(prompt.system + prompt.user)
-        ask = estimated_cost(s.model, prompt_tokens=tokens, completion_tokens=0, prices=prices)
-        most = estimated_cost(
-            s.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
-        )
-        cost = (
-            f"{format_cost(ask)} for the prompt, at most {format_cost(most)} with an answer "
-            f"of up to {answer_tokens:,} tokens"
-            if ask is not None and most is not None
-            else "unknown (the model is in no price table; BEADLE_PRICES adds it)"
-        )
-        lines += [
-            f"Prompt: {prompt.size:,} characters, about {tokens:,} tokens (offline estimate), "
-            f"for model {s.model}.",
-            f"Estimated cost: {cost}.",
-            f"Files in the prompt: {len(r.built.packed.files)} of {len(r.gathered.files)}.",
-        ]
-    lines += _left_out_lines(r.built)
-    return "\n".join(lines) + "\n"
-
-
-def dry_run_json(s: Shown, *, answer_tokens: int, prices: Prices) -> dict[str, Any]:
-    r = s.record
-    out: dict[str, Any] = {**_head(s), "dry_run": True}
-    if isinstance(r.built, Built):
-        prompt = r.built.prompt
-        tokens = estimate_tokens(prompt.system + prompt.user)
-        out |= {
-            "nothing_to_review": False,
-            "model": s.model,
-            "prompt_chars": prompt.size,
-            "prompt_tokens_estimate": tokens,
-            "answer_tokens_max": answer_tokens,
-            "cost_usd_prompt": estimated_cost(
-                s.model, prompt_tokens=tokens, completion_tokens=0, prices=prices
-            ),
-            "cost_usd_at_most": estimated_cost(
-                s.model, prompt_tokens=tokens, completion_tokens=answer_tokens, prices=prices
-            ),
-            "files_in_prompt": len(r.built.packed.files),
-            "prompt": {"system": prompt.system, "user": prompt.user},
-        }
-    else:
-        out |= {"nothing_to_review": True, "files_in_prompt": 0, "prompt": None}
-    return out | {"files": len(r.gathered.files)} | _left_out(r.built)
-
-
-def nothing_text(s: Shown) -> str:
-    r = s.record
-    lines = [
-        f"Nothing to review in {_what(s.target)} over {_range(r)}: every file was left out, "
-        "so no model was asked."
-    ]
-    return "\n".join(lines + _left_out_lines(r.built)[1:]) + "\n"
-
-
-def nothing_json(s: Shown) -> dict[str, Any]:
-    return {**_head(s), "nothing_to_review": True} | _left_out(s.record.built)
-
-
 # -- shared pieces -------------------------------------------------------------------------
-def _head(s: Shown) -> dict[str, Any]:
+def head_fields(s: Shown) -> dict[str, Any]:
     r, issue = s.record, s.record.gathered.issue
     return {
         "target": {
@@ -256,7 +187,7 @@ def _head(s: Shown) -> dict[str, Any]:
     }
 
 
-def _left_out(built: Built | NothingToReview) -> dict[str, Any]:
+def left_out(built: Built | NothingToReview) -> dict[str, Any]:
     packed = built.packed
     return {
         "not_reviewed": [{"path": o.path, "reason": o.reason} for o in packed.omitted],
@@ -264,7 +195,7 @@ def _left_out(built: Built | NothingToReview) -> dict[str, Any]:
     }
 
 
-def _left_out_lines(built: Built | NothingToReview) -> list[str]:
+def left_out_lines(built: Built | NothingToReview) -> list[str]:
     packed = built.packed
     if not (packed.omitted or packed.truncated):
         return ["Left out: nothing."]
@@ -277,7 +208,7 @@ def _left_out_lines(built: Built | NothingToReview) -> list[str]:
     return lines
 
 
-def _issue_line(s: Shown) -> str:
+def issue_line(s: Shown) -> str:
     issue = s.record.gathered.issue
     if issue is None:
         return f"Issue: none. {s.record.gathered.issue_note}"
@@ -295,11 +226,11 @@ def _reply_cost(s: Shown, prices: Prices) -> float | None:
     )
 
 
-def _what(target: Target) -> str:
+def what(target: Target) -> str:
     if target.kind == "local":
         return f"{target.where} ({target.repository})"
     return f"{target.repository}#{target.number}"
 
 
-def _range(r: RoundRecord) -> str:
+def range_text(r: RoundRecord) -> str:
     return f"{r.plan.base[:12]}..{r.plan.head[:12]}"
