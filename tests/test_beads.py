@@ -234,4 +234,4 @@ def test_fifty_thousand_issues_parse_quickly() -> None:
     issues = parse_issues(text)
     elapsed = time.perf_counter() - start
     assert len(issues) == 50_000
-    assert elapsed < 5  # ~0.5 s here; the bound only catches a quadratic regression
+    assert elapsed < 60  # a hang guard; bench/beads_jsonl.py measures speed

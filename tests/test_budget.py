@@ -331,4 +331,4 @@ def test_three_thousand_files_pack_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert len(packed.files) + len(packed.omitted) == 3000
     assert packed.tokens <= 100_000
-    assert elapsed < 5  # ~0.15 s here; the bound only catches a quadratic regression
+    assert elapsed < 60  # a hang guard for a quadratic regression; bench/pipeline.py measures speed

@@ -388,4 +388,4 @@ def test_three_thousand_files_parse_quickly() -> None:
     files = parse_diff(text)
     elapsed = time.perf_counter() - start
     assert len(files) == 3000 and files[-1].right_lines == set(range(11, 31))
-    assert elapsed < 5  # ~0.35 s here; the bound only catches a quadratic regression
+    assert elapsed < 60  # a hang guard for a quadratic regression; bench/pipeline.py measures speed

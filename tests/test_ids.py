@@ -361,4 +361,4 @@ def test_pathological_text_stays_linear() -> None:
     start = time.perf_counter()
     for text in texts:
         find(title=text, body=text, branch=text, commits=(text,), known={"bd-abc"}, prefix="bd")
-    assert time.perf_counter() - start < 5  # ~1.5 s here; a regex gone quadratic takes minutes
+    assert time.perf_counter() - start < 60  # a hang guard: a regex gone quadratic takes hours
