@@ -204,7 +204,7 @@ def test_the_next_review_is_round_two_with_verdicts_on_the_earlier_findings(repo
     assert "| I1 | Missing input validation (`tests/test_size.py:1`) | ✅ fixed |" in done.stdout
     assert "### Important (new)" in done.stdout
     second_prompt = model.prompts[-1]
-    assert "You are conducting a round 2 code review" in second_prompt
+    assert "This is a round 2 code review" in second_prompt
     assert "1. [I1] Missing input validation — tests/test_size.py:1" in second_prompt
     assert f"- BASE_SHA: {first['head']} (the head reviewed in round 1)" in second_prompt
     assert "Say which size was negative" in second_prompt

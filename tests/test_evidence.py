@@ -117,7 +117,7 @@ def round_two(compared: dict[str, object], *, text_now: str | None) -> tuple[Mem
     repo.files[(".beads/issues.jsonl", HEAD)] = json.dumps(ISSUE) + "\n"
 
     def answer(prompt: str) -> dict[str, object]:
-        found = "Earlier Review Summary" not in prompt
+        found = "### Earlier Review Summary" not in prompt
         return {
             "findings": [
                 {

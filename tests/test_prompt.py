@@ -32,9 +32,22 @@ def prompt_input(**changes):
     return PromptInput(**fields)
 
 
-# The sections of docs/seeds/round1-review-prompt.txt, in order.
+# Every section of docs/seeds/round1-review-prompt.txt, in Beadle's order: what stays the same
+# from round to round first (instructions, criteria, output format, the issue), so providers'
+# prefix caches serve it again; what changes (earlier findings, the diff) last.
 ROUND_ONE_SECTIONS = [
     "You are conducting a code review.",
+    "## Review Criteria",
+    "**Adherence to Task:**",
+    "**Security:**",
+    "**Code Quality:**",
+    "**Testing:**",
+    "**Performance & Documentation:**",
+    "## Required Output Format",
+    "1. **Critical**",
+    "2. **Important**",
+    "3. **Minor**",
+    "4. **Strengths**",
     "## Task Context",
     "### Beads Issue ID: citations-0o2",
     "Status: closed",
@@ -51,17 +64,6 @@ ROUND_ONE_SECTIONS = [
     f"- BASE_SHA: {BASE}",
     f"- HEAD_SHA: {HEAD}",
     "+b",
-    "## Review Criteria",
-    "**Adherence to Task:**",
-    "**Security:**",
-    "**Code Quality:**",
-    "**Testing:**",
-    "**Performance & Documentation:**",
-    "## Required Output Format",
-    "1. **Critical**",
-    "2. **Important**",
-    "3. **Minor**",
-    "4. **Strengths**",
     "**IMPORTANT**: Verify implementation matches task requirements above.",
     "Be specific with file:line references for all issues.",
 ]
@@ -82,7 +84,7 @@ def test_round_two_adds_the_earlier_findings_and_the_verification_instruction():
     user = render_prompt(
         prompt_input(round=2, base_sha=HEAD, earlier=earlier, previous_head=HEAD)
     ).user
-    assert "You are conducting a round 2 code review" in user
+    assert "This is a round 2 code review" in user
     assert "### Earlier Review Summary" in user
     assert "1. [I1] Retry test does not time out — t.py:238" in user
     assert "1. [M3] Magic numbers — f.py" in user and "**Critical issues:**\n- none" in user
