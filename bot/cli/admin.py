@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.model.prices import format_cost
-from bot.queue.worker import utcnow
 
 if TYPE_CHECKING:
     from bot.queue.jobs import Job
@@ -66,7 +65,7 @@ def _redeliver(runtime: Runtime, args: argparse.Namespace) -> int:
     from bot.github.redeliver import redeliver_missed
 
     try:
-        done = redeliver_missed(runtime.github, runtime.store, since=utcnow() - args.since)
+        done = redeliver_missed(runtime.github, runtime.store, since=datetime.now(UTC) - args.since)
     except GitHubError as exc:
         print(f"beadle redeliver: {exc}", file=sys.stderr)
         return 1
