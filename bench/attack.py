@@ -26,6 +26,7 @@ sys.path[:] = [ROOT, *(p for p in sys.path if os.path.abspath(p or ".") not in (
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -131,21 +132,30 @@ async def upload(port: int, signature: str | None, size: int) -> str:
     """Send headers and `size` bytes of body as fast as the server takes them; the answer."""
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return "refused"
+    answer = asyncio.create_task(reader.readline())
+    try:
         writer.write(head(signature, size))
         chunk = b"z" * MiB
-        answer = asyncio.create_task(reader.readline())
         for _ in range(size // MiB):
             if answer.done():
                 break
             writer.write(chunk)
             await writer.drain()
-        line = await asyncio.wait_for(answer, 30)
-        writer.close()
+        line = await asyncio.wait_for(asyncio.shield(answer), 30)
         return line.split()[1].decode() if line else "closed"
-    except (ConnectionError, OSError):
+    except OSError:  # reset while sending: the answer may still have come first
+        if answer.done() and not answer.exception() and answer.result():
+            return answer.result().split()[1].decode()
         return "reset"
     except TimeoutError:
         return "no answer"
+    finally:
+        answer.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await answer
+        writer.close()
 
 
 def uploads(port: int, count: int, signature: str | None, size: int) -> dict[str, int]:
