@@ -144,7 +144,7 @@ def two_rounds(gh: FakeGitHub, git: GitRepo, runtime: Runtime, n: int, variant: 
         assert outcome.detail.startswith(f"round {round_}"), outcome.detail
         out[f"requests{round_}"] = count(gh)
     first, second = model.prompts
-    out["prefix"] = estimate_tokens(os.path.commonprefix([first, second]))
+    out["prefix"] = estimate_tokens(common_prefix(first, second))
     out["r1"], out["r2"] = estimate_tokens(first), estimate_tokens(second)
     user = first.split("### Context Beyond the Diff", 1)
     out["context"] = (
@@ -152,6 +152,13 @@ def two_rounds(gh: FakeGitHub, git: GitRepo, runtime: Runtime, n: int, variant: 
     )
     out["excerpts"] = user[1].count("\n```python\n") if len(user) == 2 else 0
     return out
+
+
+def common_prefix(a: str, b: str) -> str:
+    """The longest string both start with, character by character (a cache matches tokens; the
+    estimate of this prefix is what it can match at most)."""
+    n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a[:n]
 
 
 def baseline_templates(rev: str | None, into: Path) -> str:
