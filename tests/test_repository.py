@@ -1,7 +1,8 @@
 """The repository stands alone and says what it holds: checks over the tracked files.
 
 A clone with nothing beside it must test, build and run: no file may reach into a sibling folder
-or an absolute path of one machine, and every package under bot/ must be in the wheel.
+or an absolute path of one machine; every package under bot/ must be in the wheel; the README's
+module map must name every module.
 """
 
 from __future__ import annotations
@@ -45,3 +46,16 @@ def test_every_package_under_bot_is_in_the_wheel() -> None:
         for init in (ROOT / "bot").rglob("__init__.py")
     }
     assert found - listed == set()
+
+
+def test_the_readme_map_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text()
+    modules = [
+        p.relative_to(ROOT).as_posix()
+        for p in tracked()
+        if p.suffix == ".py"
+        and p.relative_to(ROOT).parts[0] == "bot"
+        and p.name not in ("__init__.py", "__main__.py")
+    ]
+    missing = [m for m in modules if f"`{Path(m).stem}`" not in readme]
+    assert missing == []
