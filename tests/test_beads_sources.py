@@ -265,9 +265,10 @@ def test_dolt_is_read_when_no_jsonl_source_has_the_issue(tmp_path: Path) -> None
     r.calls.clear()
     again = find(r, title="Release work (bd-5l7jm)", sources=sources)
     assert again.issue == got
-    # warm: the ref is asked again; commit, tree and every blob that exists come from caches
+    # warm: the ref is asked again; commit, tree and blobs come from caches, and the blobs
+    # GitHub does not have are remembered as missing: nothing else is fetched
     assert r.calls.count("ref_sha") == 1 and "commit_tree" not in r.calls and "tree" not in r.calls
-    assert r.calls.count("blob") < blobs  # only the absent ones are asked for again
+    assert blobs > 0 and r.calls.count("blob") == 0
 
 
 def test_dolt_only_and_jsonl_only() -> None:

@@ -2,12 +2,14 @@
 
 The shell around the reader: its git-data API is the repository client (`ref_sha`,
 `commit_tree`, `tree`, `blob`), with what never changes kept — a commit's tree and a tree's
-listing in the Memo by SHA, blobs in the on-disk BlobCache by SHA — so a warm read of unchanged
-data costs one request (the ref) and a cold one fetches only the files the reader asks for.
+listing in the Memo by SHA, blobs in the on-disk BlobCache by SHA, and a blob GitHub does not
+have remembered for ten minutes — so a warm read of unchanged data costs one request (the ref)
+and a cold one fetches only the files the reader asks for.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
@@ -27,6 +29,7 @@ from bot.beads.sources.memo import Memo
 from bot.beads.sources.ports import BeadsRepo
 
 _TREE_ENTRY_COST = 200  # bytes one listed path costs in memory, roughly
+MISSING_BLOB_TTL = 600.0  # seconds a 404 for a blob is believed
 
 
 class _GitData:
@@ -54,7 +57,17 @@ class _GitData:
         return self.memo.load(("tree", tree_sha), listing)
 
     def blob(self, sha: str) -> bytes:
-        return self.repo.blob(sha)
+        """A blob GitHub said it does not have (404) is not asked for again for a while: an
+        unchanged tree keeps naming it, and the review names it as missing either way."""
+        known = self.memo.get(("missing-blob", sha))
+        if known is not None and time.monotonic() - known[0] < MISSING_BLOB_TTL:
+            raise known[1]
+        try:
+            return self.repo.blob(sha)
+        except Exception as exc:
+            if getattr(exc, "status", None) == 404:
+                self.memo.put(("missing-blob", sha), (time.monotonic(), exc), 200)
+            raise
 
 
 class DoltCatalog:
