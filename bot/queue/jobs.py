@@ -6,11 +6,12 @@ Pure: no database here. bot/store.py keeps them; the webhook and the workers pas
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from bot.model.prices import Usage
+from bot.model.spend import Spend
 from bot.queue.request import Mode, ReviewRequest
 from bot.queue.schema import DELIVERY_ID_LENGTH, EVENT_LENGTH, JobState
 
@@ -93,6 +94,9 @@ class Job:
     process_id: int | None = None  # the worker process of `worker` (bot/queue/registry.py)
     usage: Usage | None = None  # the finished review's model tokens; None: no model call
     cost_usd: float | None = None  # their estimated cost; None: no call, or no known price
+    answer: str | None = None  # the model's answer kept for a retry (bot/model/kept.py)
+    spent: Spend = field(default_factory=Spend)  # on the model, over every attempt so far
+    posted_at: datetime | None = None  # when its review was posted (max_reviews_per_hour)
 
 
 def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
@@ -167,6 +171,13 @@ def job_from_row(row: Mapping[Any, Any]) -> Job:
         process_id=row.get("process_id"),
         usage=_usage(row),
         cost_usd=row.get("cost_usd"),
+        answer=row.get("answer"),
+        spent=Spend(
+            row.get("model_requests") or 0,
+            row.get("model_seconds") or 0.0,
+            row.get("model_tokens") or 0,
+        ),
+        posted_at=row.get("posted_at"),
     )
 
 

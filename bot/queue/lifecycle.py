@@ -45,8 +45,17 @@ def lost_connection(exc: DBAPIError) -> bool:
 
 
 def claim(
-    conn: Connection, *, worker: str, lease: timedelta, now: datetime, process: int | None
+    conn: Connection,
+    *,
+    worker: str,
+    lease: timedelta,
+    now: datetime,
+    process: int | None,
+    max_attempts: int | None = None,
 ) -> Job | None:
+    """The job to run next, leased to `worker`; or a job DEAD already, given up here because
+    it had had its `max_attempts` and still came back (its attempts ended with their process,
+    a crash loop): the caller says so on the PR."""
     row = None
     if process is not None:  # this worker's own job whose claim or outcome was lost
         mine = {"b_by": worker, "b_process": process}
@@ -55,6 +64,8 @@ def claim(
         row = conn.execute(CLAIMABLE, {"b_now": now}).mappings().first()
     if row is None:
         return None
+    if max_attempts is not None and row["attempts"] >= max_attempts:
+        return _give_up(conn, row, worker=worker, process=process, now=now)
     values: dict[str, Any] = {
         "state": JobState.RUNNING,
         "worker": worker,
@@ -63,12 +74,39 @@ def claim(
         "attempts": row["attempts"] + 1,
         "updated_at": now,
     }
-    if row["state"] == JobState.RUNNING and row["worker"] == worker:
-        values["last_error"] = f"{worker} took it up again: its outcome was never recorded"
-    elif row["state"] == JobState.RUNNING:
-        expired = row["lease_until"].isoformat()
-        values["last_error"] = f"lease of {row['worker']} expired at {expired}"
+    why = _taken_over(row, worker)
+    if why is not None:
+        values["last_error"] = why
     conn.execute(UPDATE_BY_ID, {"b_id": row["id"], **values})
+    return job_from_row({**row, **values})
+
+
+def _taken_over(row: Any, worker: str) -> str | None:
+    """Why a running job is claimed while it runs: its lease ran out, or it is this worker's own
+    whose outcome was lost. None for a pending job (its last_error says how it got there)."""
+    if row["state"] != JobState.RUNNING:
+        return None
+    if row["worker"] == worker:
+        return f"{worker} took it up again: its outcome was never recorded"
+    return f"lease of {row['worker']} expired at {row['lease_until'].isoformat()}"
+
+
+def _give_up(conn: Connection, row: Any, *, worker: str, process: int | None, now: datetime) -> Job:
+    """Bury a job that used its attempts without ever ending one: each was taken over after its
+    process stopped (or its lease ran out), so another would most likely end the same way."""
+    values: dict[str, Any] = {
+        "state": JobState.DEAD,
+        "worker": worker,
+        "process_id": process,
+        "lease_until": None,
+        "updated_at": now,
+        "last_error": (
+            f"given up at the claim after {row['attempts']} attempts, none of which ended "
+            f"(the last: {_taken_over(row, worker) or row['last_error'] or 'no error recorded'})"
+        ),
+    }
+    conn.execute(UPDATE_BY_ID, {"b_id": row["id"], **values})
+    log.warning("job %s: %s", row["id"], values["last_error"])
     return job_from_row({**row, **values})
 
 
@@ -117,12 +155,16 @@ def requeue(
     pending = conn.execute(PENDING_OF_PRS, {"b_prs": [key]}).mappings().first()
     if pending is not None:
         merged = coalesce(request_from_row(held), request_from_row(pending))
+        # The answer this job paid for goes along: if the newer job asks the same round (a
+        # `/review` of the same head), it posts the answer instead of asking again.
+        answer = pending["answer"] or held["answer"]
         conn.execute(
             UPDATE_BY_ID,
             {
                 "b_id": pending["id"],
                 **request_columns(merged),
                 "run_after": max(pending["run_after"], run_after),
+                "answer": answer,
                 "updated_at": now,
             },
         )

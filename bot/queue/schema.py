@@ -130,6 +130,17 @@ jobs = Table(
     Column("completion_tokens", Integer),
     Column("cached_tokens", Integer),
     Column("cost_usd", Float),
+    # What the job spent on the model over all its attempts, and the answer it keeps (v4):
+    # a retried attempt posts the kept answer instead of asking again (bot/model/kept.py).
+    # NULL counts as nothing spent (a job from before v4).
+    Column("answer", Text),  # JSON: the round plan it answers, the model, tokens, the answer
+    Column("model_requests", Integer),  # requests sent, each counted before it was sent
+    Column("model_seconds", Float),  # time spent waiting for the model
+    Column("model_tokens", Integer),  # prompt + completion tokens of the answered requests
+    # For `max_reviews_per_hour` (.github/beadle.yml): when this job posted its review, and
+    # when it said on the PR that the hour's limit was reached.
+    Column("posted_at", UTCDateTime),
+    Column("limit_noted_at", UTCDateTime),
     CheckConstraint("state IN ('pending', 'running', 'done', 'dead')", name="ck_jobs_state"),
     # Ids are never reused on SQLite either, so an old delivery never points at a newer job.
     sqlite_autoincrement=True,
@@ -156,6 +167,7 @@ Index(
 )
 Index("ix_jobs_state_created", jobs.c.state, jobs.c.created_at)  # claim
 Index("ix_jobs_updated", jobs.c.updated_at)  # recent_jobs
+Index("ix_jobs_pr", jobs.c.repo, jobs.c.pr_number)  # a PR's reviews in the last hour (v4)
 
 deliveries = Table(
     "deliveries",
@@ -206,9 +218,35 @@ def _job_cost(conn: Connection) -> None:
             conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
 
 
+_SPEND_COLUMNS = (
+    "answer",
+    "model_requests",
+    "model_seconds",
+    "model_tokens",
+    "posted_at",
+    "limit_noted_at",
+)
+
+
+def _job_spend(conn: Connection) -> None:
+    """Version 4: a job keeps its model answer and what it spent on the model across attempts,
+    and when it posted (per-PR limits), with an index to find a PR's jobs."""
+    have = {c["name"] for c in inspect(conn).get_columns("jobs")}
+    for name in _SPEND_COLUMNS:
+        if name not in have:
+            kind = jobs.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE jobs ADD COLUMN {name} {kind}"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_jobs_pr ON jobs (repo, pr_number)"))
+
+
 # version -> step. A step must be idempotent (e.g. `ADD COLUMN IF NOT EXISTS`): on a fresh
 # database `create_all` has already built the newest tables before the steps run.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _initial, 2: _process_ids, 3: _job_cost}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _initial,
+    2: _process_ids,
+    3: _job_cost,
+    4: _job_spend,
+}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

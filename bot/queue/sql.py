@@ -9,11 +9,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Float,
+    Integer,
     Select,
     and_,
     bindparam,
+    case,
     event,
     exists,
+    func,
     literal_column,
     or_,
     select,
@@ -70,6 +74,23 @@ SELECT_IF_HELD = (
         jobs.c.worker == bindparam("b_by"),
     )
     .with_for_update()
+)
+
+# What a held job spent on the model, added to what its earlier attempts spent (v4).
+ADD_SPEND = UPDATE_IF_HELD.values(
+    model_requests=func.coalesce(jobs.c.model_requests, 0) + bindparam("b_requests", type_=Integer),
+    model_seconds=func.coalesce(jobs.c.model_seconds, 0.0) + bindparam("b_seconds", type_=Float),
+    model_tokens=func.coalesce(jobs.c.model_tokens, 0) + bindparam("b_tokens", type_=Integer),
+)
+
+
+def _since(column: Any) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((column >= bindparam("b_since"), 1), else_=0)), 0)
+
+
+# A PR's reviews posted since `b_since`, and its notes that the hour's limit was reached.
+RECENT_REVIEWS = select(_since(jobs.c.posted_at), _since(jobs.c.limit_noted_at)).where(
+    jobs.c.repo == bindparam("b_repo"), jobs.c.pr_number == bindparam("b_pr")
 )
 
 HELD_BY = select(jobs.c.id).where(

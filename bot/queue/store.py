@@ -31,9 +31,11 @@ from bot.queue.jobs import (
 )
 from bot.queue.schema import JobState, jobs, metadata, migrate
 from bot.queue.sql import (
+    ADD_SPEND,
     HELD_BY,
     ORPHANS,
     READ_ONLY,
+    RECENT_REVIEWS,
     SEEN,
     clip,
     normalise_url,
@@ -120,7 +122,13 @@ class Store:
     # -- the queue -------------------------------------------------------------------------
 
     def claim(
-        self, *, worker: str, lease: timedelta, now: datetime, process: int | None = None
+        self,
+        *,
+        worker: str,
+        lease: timedelta,
+        now: datetime,
+        process: int | None = None,
+        max_attempts: int | None = None,
     ) -> Job | None:
         """Lease the oldest runnable job to `worker`, or None if nothing may run now.
 
@@ -132,9 +140,20 @@ class Store:
         next one is its own whose claim or outcome never reached the database (the connection
         was lost at the commit): it is handed back first. Running it again is safe: a review
         already posted is found by its marker.
+
+        Every take-over counts as an attempt, so a job whose review kills its process each time
+        (out of memory) comes back only until it has had `max_attempts`: then this returns it
+        DEAD, given up, for the caller to say so on the PR.
         """
         return self._write(
-            lambda conn: lifecycle.claim(conn, worker=worker, lease=lease, now=now, process=process)
+            lambda conn: lifecycle.claim(
+                conn,
+                worker=worker,
+                lease=lease,
+                now=now,
+                process=process,
+                max_attempts=max_attempts,
+            )
         )
 
     def holds(self, job_id: int, *, worker: str) -> bool:
@@ -162,16 +181,24 @@ class Store:
         now: datetime,
         usage: Usage | None = None,
         cost_usd: float | None = None,
+        posted: bool = False,
+        noted: bool = False,
     ) -> None:
-        """Record the outcome, and what its model call used and cost (`beadle jobs`). A lost
-        connection is retried for `reconnect_within` seconds; past that it raises, the job
-        stays running, and the worker's next `claim` takes it up again."""
+        """Record the outcome, and what its model call used and cost (`beadle jobs`); `posted`:
+        it posted a review, `noted`: it said on the PR that the hour's limit was reached (both
+        timed `now`, for `recent_reviews`). A lost connection is retried for
+        `reconnect_within` seconds; past that it raises, the job stays running, and the
+        worker's next `claim` takes it up again."""
         values: dict[str, Any] = {
             "state": JobState.DONE,
             "outcome": outcome,
             "lease_until": None,
             "updated_at": now,
         }
+        if posted:
+            values["posted_at"] = now
+        if noted:
+            values["limit_noted_at"] = now
         if usage is not None:
             values |= {
                 "prompt_tokens": usage.prompt_tokens,
@@ -182,6 +209,29 @@ class Store:
         self._write(
             lambda conn: lifecycle.change(conn, job_id, worker, values, "finish"), reconnect=True
         )
+
+    def keep_answer(self, job_id: int, *, worker: str, answer: str, now: datetime) -> bool:
+        """Keep the model's answer with the job (bot/model/kept.py); False: no longer ours."""
+        values = {"answer": answer, "updated_at": now}
+        return self._write(
+            lambda conn: lifecycle.change(conn, job_id, worker, values, "keep"), reconnect=True
+        )
+
+    def spend(
+        self, job_id: int, *, worker: str, requests: int = 0, seconds: float = 0.0, tokens: int = 0
+    ) -> bool:
+        """Add to what the job spent on the model; False: no longer ours. Redone after a lost
+        connection, so a request may be counted twice: the bound errs on the safe side."""
+        spent = {"b_requests": requests, "b_seconds": seconds, "b_tokens": tokens}
+        held = {"b_id": job_id, "b_by": worker, **spent}
+        return self._write(lambda conn: conn.execute(ADD_SPEND, held).rowcount == 1, reconnect=True)
+
+    def recent_reviews(self, repo: str, pr_number: int, *, since: datetime) -> tuple[int, bool]:
+        """Reviews posted on the PR since `since`, and whether a job said on it since then
+        that `max_reviews_per_hour` was reached."""
+        where = {"b_repo": repo, "b_pr": pr_number, "b_since": since}
+        posted, noted = self._read(lambda conn: conn.execute(RECENT_REVIEWS, where).one())
+        return int(posted), int(noted) > 0
 
     def bury(self, job_id: int, *, worker: str, error: str, now: datetime) -> None:
         """Give up on a job for good (DEAD), keeping the error for the operator."""
