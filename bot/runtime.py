@@ -50,7 +50,7 @@ class Runtime:
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=settings.model_timeout,
-            max_retries=settings.model_retries,
+            max_retries=0,  # Beadle retries and counts every request itself (bot/model/metered.py)
             metrics=self.metrics,
             prices=prices,
         )
@@ -63,6 +63,7 @@ class Runtime:
                 answer_tokens=settings.answer_tokens,
                 cache_dir=settings.cache_folder(),
                 prices=prices,
+                budget=settings.model_budget(),
             ),
         )
 

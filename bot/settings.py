@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from bot.model.prices import Price
+    from bot.model.spend import Budget
 
 _EMPTY = "is set but empty"
 
@@ -47,7 +48,16 @@ class Settings(BaseSettings):
     model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
     redeliver_every: float = Field(default=0.0, ge=0, validation_alias="BEADLE_REDELIVER_EVERY")
     lease_seconds: float = Field(default=120.0, ge=1, validation_alias="BEADLE_LEASE_SECONDS")
-    model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
+    # Quick retries within one attempt, by Beadle (the SDK's own are off): each is a request
+    # BEADLE_MODEL_MAX_REQUESTS counts.
+    model_retries: int = Field(default=1, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
+    # What one job may spend on the model over all its attempts (bot/model/spend.py).
+    model_max_requests: int = Field(
+        default=3, ge=1, le=100, validation_alias="BEADLE_MODEL_MAX_REQUESTS"
+    )
+    model_max_seconds: float = Field(
+        default=900.0, gt=0, validation_alias="BEADLE_MODEL_MAX_SECONDS"
+    )
     retry_base: float = Field(default=5.0, gt=0, validation_alias="BEADLE_RETRY_BASE")
     poll_interval: float = Field(default=1.0, gt=0, validation_alias="BEADLE_POLL_INTERVAL")
     # How a dead worker process is told (bot/queue/identity.py): its host name must tell the
@@ -100,6 +110,16 @@ class Settings(BaseSettings):
         from bot.model.prices import parse_prices
 
         return parse_prices(self.prices_json)
+
+    def model_budget(self) -> Budget:
+        """What one job may spend on the model, over all its attempts."""
+        from bot.model.spend import Budget
+
+        return Budget(
+            max_requests=self.model_max_requests,
+            max_seconds=self.model_max_seconds,
+            retries=self.model_retries,
+        )
 
     @field_validator("private_key", mode="after")
     @classmethod
@@ -230,7 +250,7 @@ class ModelSettings(BaseSettings):
     context_tokens: int = Field(default=128_000, ge=8_000, validation_alias="BEADLE_CONTEXT_TOKENS")
     answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
     model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
-    model_retries: int = Field(default=3, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
+    model_retries: int = Field(default=1, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
     prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
 
     @field_validator("prices_json", mode="after")

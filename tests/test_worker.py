@@ -33,7 +33,7 @@ class StubReviewer:
     def __init__(self, seconds: float = 0.0) -> None:
         self.seconds, self.runs = seconds, 0
 
-    def run(self, request: ReviewRequest, *, job_key: str, still_held: object = None) -> Outcome:
+    def run(self, request: ReviewRequest, *, job_key: str, **_: object) -> Outcome:
         self.runs += 1
         time.sleep(self.seconds)
         return Outcome(f"reviewed {request.head_sha}")

@@ -4,7 +4,13 @@ A job's lease is renewed while it runs. If the process dies, its registered peer
 successor) see it gone within seconds and hand the job back (bot/queue/membership.py); the
 lease lapsing is the last resort. Transient failures (model 429/5xx/timeouts, GitHub 5xx/rate
 limits) are retried with exponential backoff and jitter, up to `max_attempts`; then the job is
-dead and a note on the PR says so. A retried job never posts twice: its review carries the job's key.
+dead and a note on the PR says so, with what the model cost it. A job taken over from a dead
+process counts the attempt too, and one that comes back after its last is given up at the claim
+(a review that kills its process every time). A retried job never posts twice: its review
+carries the job's key; and it does not ask the model again: the answer is kept in its row.
+
+A job whose requester's write access was never confirmed (the permission could not be read)
+is given up quietly: Beadle posts nothing on behalf of someone it could not check.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ from bot.errors import Transient
 from bot.github.client import Installations
 from bot.github.errors import GitHubError
 from bot.model.client import ModelError
+from bot.model.metered import BudgetSpent
+from bot.queue.book import JobBook
 from bot.queue.jobs import Job
+from bot.queue.schema import JobState
 from bot.queue.store import Store
 from bot.review.comment import failure_note
+from bot.review.permission import PermissionUnread
 from bot.review.round import LeaseLost, Reviewer
 
 if TYPE_CHECKING:
@@ -93,10 +103,19 @@ class Worker:
         """Claim one job and run it; False when there was nothing to claim. Only a failed claim
         raises: a job's own failures end in its row (or, if even that fails, in the log)."""
         job = self.store.claim(
-            worker=self.name, lease=self.lease, now=self.clock(), process=self.process()
+            worker=self.name,
+            lease=self.lease,
+            now=self.clock(),
+            process=self.process(),
+            max_attempts=self.policy.max_attempts,
         )
         if job is None:
             return False
+        if job.state is JobState.DEAD:  # given up at the claim: its attempts all crashed
+            self._note_crash_loop(job)
+            if self.metrics is not None:
+                self.metrics.review("failed", 0.0)
+            return True
         self.current = job
         done, lost = threading.Event(), threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job, done, lost), daemon=True)
@@ -147,8 +166,9 @@ class Worker:
         `run_once`, when even the outcome could not be recorded)."""
         r = job.request
         where = f"{r.repo}#{r.pr_number}"
+        book = JobBook(self.store, job, worker=self.name, clock=self.clock)
         try:
-            outcome = self.reviewer.run(r, job_key=job_key(job), still_held=still_held)
+            outcome = self.reviewer.run(r, job_key=job_key(job), still_held=still_held, ledger=book)
         except LeaseLost as exc:  # the new holder finishes it; the job row is not ours to touch
             log.warning("job %s %s: %s", job.id, where, exc)
             return "lost"
@@ -171,6 +191,17 @@ class Worker:
                     now=self.clock(),
                 )
                 return "retry"
+            if isinstance(exc, PermissionUnread):
+                log.warning(
+                    "job %s %s: given up without a note after %s attempts: %s (nothing is "
+                    "posted for someone whose write access was never confirmed)",
+                    job.id,
+                    where,
+                    job.attempts,
+                    exc,
+                )
+                self.store.bury(job.id, worker=self.name, error=str(exc), now=self.clock())
+                return "failed"
             self._give_up(job, _reason(exc))
             return "failed"
         except Exception as exc:  # a bug: retrying would repeat it, so say so and stop
@@ -185,13 +216,39 @@ class Worker:
             now=self.clock(),
             usage=outcome.usage,
             cost_usd=outcome.cost_usd,
+            posted=outcome.posted,
+            noted=outcome.noted,
         )
         return "posted" if outcome.posted else "skipped"
 
     def _give_up(self, job: Job, reason: str) -> None:
-        r = job.request
         self.store.bury(job.id, worker=self.name, error=reason, now=self.clock())
-        body = failure_note(reason=reason, head_sha=r.head_sha, attempts=job.attempts)
+        self._note(job, reason)
+
+    def _note_crash_loop(self, job: Job) -> None:
+        r = job.request
+        if r.verify_permission:  # perhaps never confirmed: see the module's docstring
+            log.warning(
+                "job %s %s#%s given up at the claim, without a note", job.id, r.repo, r.pr_number
+            )
+            return
+        self._note(
+            job,
+            "Each attempt stopped without finishing: the worker process running the review "
+            "stopped (it may have run out of memory) or stopped answering, so Beadle will not "
+            "take it up again on its own.",
+        )
+
+    def _note(self, job: Job, reason: str) -> None:
+        """The failure note, with what the model cost the job over all its attempts."""
+        r = job.request
+        row = self._quietly_read(job)
+        body = failure_note(
+            reason=reason,
+            head_sha=r.head_sha,
+            attempts=job.attempts,
+            spent=row.spent if row is not None else job.spent,
+        )
         try:
             self.github.repo(r.installation_id, r.repo).comment(r.pr_number, body)
         except Exception:
@@ -199,8 +256,17 @@ class Worker:
                 "job %s: could not post the failure note on %s#%s", job.id, r.repo, r.pr_number
             )
 
+    def _quietly_read(self, job: Job) -> Job | None:
+        try:
+            return self.store.job(job.id)
+        except Exception:  # the note goes out with what the claim knew
+            log.warning("job %s: could not read what it spent", job.id)
+            return None
+
 
 def _reason(exc: ModelError | GitHubError) -> str:
+    if isinstance(exc, BudgetSpent):
+        return f"The model gave no usable answer within this job's limits: {exc}."
     if isinstance(exc, ModelError):
         return f"The model could not be asked for a review: {exc}."
     return f"GitHub refused a request Beadle needed: {exc}."

@@ -12,6 +12,7 @@ from bot.beads.issue import Related
 from bot.beads.sources import Origin
 from bot.model.answer import ReviewAnswer
 from bot.model.prices import format_cost
+from bot.model.spend import Spend, describe
 from bot.review.budget import Omitted
 from bot.review.findings import Checked, Placed
 from bot.review.marker import Marker, render_marker
@@ -149,5 +150,15 @@ def inline_body(p: Placed, *, limit: int = INLINE_LIMIT) -> str:
     return fit(body, tail=marker, note=INLINE_CUT_NOTE, limit=limit)
 
 
-def failure_note(*, reason: str, head_sha: str, attempts: int) -> str:
-    return render("failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts)
+def failure_note(*, reason: str, head_sha: str, attempts: int, spent: Spend | None = None) -> str:
+    """The note on a job given up: why, after how many attempts, and what the model cost it
+    (requests, model time, tokens) when it was asked at all."""
+    what = describe(spent) if spent is not None and spent.requests else None
+    return render(
+        "failure_note.md.j2", reason=reason, head_sha=head_sha, attempts=attempts, spent=what
+    )
+
+
+def limit_note(*, posted: int, limit: int, head_sha: str) -> str:
+    """The one note an hour on a pull request over `max_reviews_per_hour` (bot/review/pace.py)."""
+    return render("limit_note.md.j2", posted=posted, limit=limit, head_sha=head_sha)

@@ -7,6 +7,7 @@ ignore: ["docs/**", "*.snap"]   # paths left out of the review (glob, ** crosses
 model: gpt-4.1-mini        # overrides BEADLE_MODEL for this repository
 context_tokens: 64000      # the model's context window, if it differs
 critical_fails_check: true # critical findings make the check run fail (false: neutral)
+max_reviews_per_hour: 12   # reviews of one pull request an hour; past it, one note, no model call
 instructions: |            # extra instructions for the reviewer
   We use SQLAlchemy Core, never the ORM.
 beads:                     # where the beads issues are (bot/beads/sources/plan.py)
@@ -34,6 +35,7 @@ from bot.model.prices import Price
 
 PATH = ".github/beadle.yml"
 MAX_PRICES = 50  # models one repository may price
+MAX_REVIEWS_PER_HOUR = 12  # the default of `max_reviews_per_hour`
 
 
 class BeadsSettings(BaseModel):
@@ -78,6 +80,9 @@ class RepoConfig(BaseModel):
     model: str | None = Field(default=None, min_length=1, max_length=100)
     context_tokens: int | None = Field(default=None, ge=8_000, le=10_000_000)
     critical_fails_check: bool = True
+    # Reviews of one pull request in the last hour before Beadle stops reviewing it (and says
+    # so once): a bound on what a burst of pushes or `/review` comments can cost.
+    max_reviews_per_hour: int = Field(default=MAX_REVIEWS_PER_HOUR, ge=1, le=1_000)
     instructions: str | None = Field(default=None, max_length=8_000)
     beads: BeadsSettings = BeadsSettings()
     # The footer's cost for models the operator's table (bot/model/prices.py, BEADLE_PRICES)

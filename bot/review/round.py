@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.beads.sources import BeadsSources
-from bot.errors import Transient
 from bot.github.client import Installations, PullInfo, RepoClient
 from bot.github.errors import GitHubError
+from bot.model import metered
 from bot.model.client import ModelReply, ReviewModel
+from bot.model.kept import KeptAnswer
 from bot.model.prices import Price, Usage
+from bot.model.spend import Budget
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run
 from bot.review.compose import (
@@ -38,16 +40,19 @@ from bot.review.config_cache import TtlCache
 from bot.review.context import context_items, source_paths
 from bot.review.evidence import collect_evidence
 from bot.review.gather import Gathered, gather
+from bot.review.ledger import Ledger, kept_for, plan_key
 from bot.review.marker import latest_marker, parse_marker
+from bot.review.pace import hold_back
+from bot.review.permission import WRITE_PERMISSIONS, refusal
 from bot.review.plan import RoundPlan, Skip, plan_round
+from bot.review.posting import complete_check, post_review, quietly, start_check
 from bot.review.repo_config import PATH as CONFIG_PATH
 from bot.review.repo_config import LoadedConfig, parse_config
 from bot.review.sources import HeadFiles
 from bot.review.threads import finish_recorded, fixed_in, follow_up
 
 log = logging.getLogger("beadle.review")
-WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
-POST_ATTEMPTS = 3
+__all__ = ["WRITE_PERMISSIONS", "LeaseLost", "Outcome", "ReviewConfig", "Reviewer", "RoundRecord"]
 CONFIG_TTL = 60.0  # seconds a repository's .github/beadle.yml is reused
 PERMISSION_TTL = 60.0  # seconds a person's permission on a repository is believed
 
@@ -63,6 +68,7 @@ class ReviewConfig:
     answer_tokens: int
     cache_dir: Path | None = None  # BEADLE_CACHE_DIR: the beads Dolt blobs (None: no disk cache)
     prices: Mapping[str, Price] = field(default_factory=dict)  # BEADLE_PRICES, for the cost
+    budget: Budget = field(default_factory=Budget)  # what one job may spend on the model
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class Outcome:
     posted: bool = False  # a review was posted by this attempt
     usage: Usage | None = None  # its model call's tokens
     cost_usd: float | None = None  # their estimated cost (None: no price known)
+    noted: bool = False  # said on the PR that max_reviews_per_hour was reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +124,22 @@ class Reviewer:
         self._permissions: TtlCache[str] = TtlCache(ttl=PERMISSION_TTL, size=4096, clock=clock)
 
     def run(
-        self, request: ReviewRequest, *, job_key: str, still_held: Callable[[], bool] = lambda: True
+        self,
+        request: ReviewRequest,
+        *,
+        job_key: str,
+        still_held: Callable[[], bool] = lambda: True,
+        ledger: Ledger | None = None,
     ) -> Outcome:
+        """One round for `request`. With a `ledger` (the worker's: the job's row) the model's
+        answer is kept before posting and a retry posts it without asking again, the model's
+        requests and time stay within `config.budget`, and `max_reviews_per_hour` holds."""
         repo = self._github.repo(request.installation_id, request.repo)
-        if request.verify_permission:
-            who = request.requested_by
-            if not who:
-                return Outcome("/review refused: nobody to check the permission of")
-            permission = self._permissions.get((repo.full_name, who), lambda: repo.permission(who))
-            if permission not in WRITE_PERMISSIONS:
-                return Outcome(f"/review by {who} refused (permission {permission!r})")
+        refused = refusal(repo, request, self._permissions)
+        if refused is not None:
+            return Outcome(refused)
         if request.comment_id is not None:  # a courtesy: a deleted comment must not stop the review
-            _quietly(repo.react, request.comment_id, "eyes")
+            quietly(repo.react, request.comment_id, "eyes")
         pr = repo.pull(request.pr_number)
         if pr.state != "open":
             return Outcome("pull request is not open")
@@ -154,14 +165,28 @@ class Reviewer:
         )
         if isinstance(plan, Skip):
             return Outcome(plan.reason)
-        check_id = _start_check(repo, plan)
+        kept = kept_for(ledger, plan)
+        if kept is None and ledger is not None:  # an answer already paid for is always posted
+            limit = loaded.config.max_reviews_per_hour
+            held = hold_back(repo, pr.number, head=plan.head, ledger=ledger, limit=limit)
+            if held is not None:
+                return Outcome(held.detail, noted=held.noted)
+        check_id = start_check(repo, plan)
         try:
             return self._review(
-                repo, pr, plan, loaded, job_key=job_key, check_id=check_id, still_held=still_held
+                repo,
+                pr,
+                plan,
+                loaded,
+                job_key=job_key,
+                check_id=check_id,
+                still_held=still_held,
+                ledger=ledger,
+                kept=kept,
             )
         except Exception as exc:
             if check_id is not None:
-                _quietly(
+                quietly(
                     repo.update_check,
                     check_id,
                     check_run.failed(
@@ -181,7 +206,12 @@ class Reviewer:
         job_key: str,
         check_id: int | None,
         still_held: Callable[[], bool],
+        ledger: Ledger | None,
+        kept: KeptAnswer | None,
     ) -> Outcome:
+        """Gather, build the prompt, ask the model (or take the answer this job kept for this
+        round: the diff and the issue are read again, which composing needs to place each
+        finding, but the model is not asked), compose, post."""
         cfg = self._config
         got = self._gathered(repo, pr, plan, loaded)
         files = HeadFiles(repo, plan.head)  # each file read at most once this round
@@ -192,32 +222,56 @@ class Reviewer:
             self._observe(RoundRecord(pr, plan, loaded, got, built))
             if check_id is not None:
                 payload = check_run.nothing_to_review(built.check_summary())
-                _quietly(repo.update_check, check_id, payload)
+                quietly(repo.update_check, check_id, payload)
             return Outcome(f"nothing to review ({len(built.packed.omitted)} files left out)")
-        built = _with_context(built, files)
+        if kept is None:
+            built = _with_context(built, files)  # context shapes the question, not the packing
         self._observe(RoundRecord(pr, plan, loaded, got, built))  # the prompt, before the model
-        reply = self._model.review(
-            system=built.prompt.system,
-            prompt=built.prompt.user,
-            model=loaded.config.model or cfg.model,
-            max_tokens=cfg.answer_tokens,
-        )
+        reply = kept.reply if kept is not None else self._ask(built, loaded, plan, ledger)
         composed = compose_review(
             plan, pr, got, loaded, built, reply, job_key=job_key, prices=cfg.prices
         )
         self._observe(RoundRecord(pr, plan, loaded, got, built, reply, composed))
         if not still_held():
             raise LeaseLost(f"job {job_key} was taken over before posting")
-        review_id = self._post(repo, pr.number, plan.head, composed, job_key=job_key)
+        review_id = post_review(
+            repo, pr.number, plan.head, composed, job_key=job_key, sleep=self._sleep
+        )
         if check_id is not None:
-            _complete_check(repo, check_id, completed_check(composed, plan, pr, loaded, review_id))
+            complete_check(repo, check_id, completed_check(composed, plan, pr, loaded, review_id))
         follow_up(repo, pr.number, fixed_in(composed.checked.earlier), head=plan.head)
         return Outcome(
-            f"round {plan.round} posted for {plan.head[:12]}",
+            f"round {plan.round} posted for {plan.head[:12]}"
+            + (" (the answer kept from an earlier attempt)" if kept is not None else ""),
             posted=True,
             usage=composed.usage,
             cost_usd=composed.cost_usd,
         )
+
+    def _ask(
+        self, built: Built, loaded: LoadedConfig, plan: RoundPlan, ledger: Ledger | None
+    ) -> ModelReply:
+        """The model's answer: asked once without a ledger; with one, within the job's budget,
+        and kept in the job's row before anything is posted."""
+        cfg = self._config
+        model = loaded.config.model or cfg.model
+        system, prompt = built.prompt.system, built.prompt.user
+        if ledger is None:
+            return self._model.review(
+                system=system, prompt=prompt, model=model, max_tokens=cfg.answer_tokens
+            )
+        reply = metered.ask(
+            self._model,
+            ledger,
+            cfg.budget,
+            system=system,
+            prompt=prompt,
+            model_name=model,
+            max_tokens=cfg.answer_tokens,
+            sleep=self._sleep,
+        )
+        ledger.keep(KeptAnswer(plan_key(plan), reply))
+        return reply
 
     def _gathered(
         self, repo: RepoClient, pr: PullInfo, plan: RoundPlan, loaded: LoadedConfig
@@ -235,37 +289,6 @@ class Reviewer:
             sources=self._beads,
         )
 
-    def _post(
-        self, repo: RepoClient, number: int, head: str, composed: Composed, *, job_key: str
-    ) -> int | None:
-        """Post the review once. A failed POST may still have landed, so before trying again
-        look for this job's marker; a posting hiccup does not cost a second model call."""
-        comments, failures = composed.comments, 0
-        while True:
-            try:
-                return repo.post_review(
-                    number, commit_id=head, body=composed.body, comments=comments
-                )
-            except GitHubError as exc:
-                if exc.status == 422 and comments:
-                    # GitHub refused an inline comment after all: every finding is in the
-                    # body, so post without them rather than not at all (not a failed attempt).
-                    log.warning("inline comments refused on %s#%s: %s", repo.full_name, number, exc)
-                    comments = []
-                    continue
-                failures += 1
-                if not isinstance(exc, Transient) or failures == POST_ATTEMPTS:
-                    raise
-                log.warning(
-                    "posting to %s#%s failed (%s); trying again", repo.full_name, number, exc
-                )
-                self._sleep(min(exc.retry_after or failures, 60))
-            if any(
-                (m := parse_marker(b)) is not None and m.job == job_key
-                for b in repo.own_review_bodies(number)
-            ):
-                return None  # the failed POST had landed after all
-
 
 def _with_context(built: Built, files: HeadFiles) -> Built:
     """Context beyond the diff, read only for the files the prompt holds and only when the
@@ -276,33 +299,3 @@ def _with_context(built: Built, files: HeadFiles) -> Built:
     if built.context_room < MIN_CONTEXT_ROOM:
         return add_context(built, None)
     return add_context(built, context_items(built.packed.files, files.read_many(paths)))
-
-
-def _start_check(repo: RepoClient, plan: RoundPlan) -> int | None:
-    """A check run is a courtesy: an installation without `checks: write` still gets reviews."""
-    try:
-        return repo.create_check(check_run.started(plan.head, round_=plan.round))
-    except GitHubError as exc:
-        log.warning("no check run on %s: %s", repo.full_name, exc)
-        return None
-
-
-def _complete_check(repo: RepoClient, check_id: int, payload: dict[str, object]) -> None:
-    """Never leave the check "in progress": if GitHub refuses an annotation, complete it
-    without them (the review has every finding)."""
-    try:
-        repo.update_check(check_id, payload)
-    except GitHubError as exc:
-        if exc.status != 422:
-            log.warning("check run update failed: %s", exc)
-            return
-        output = dict(payload["output"])  # type: ignore[call-overload]
-        output.pop("annotations", None)
-        _quietly(repo.update_check, check_id, {**payload, "output": output})
-
-
-def _quietly(call: Callable[..., object], *args: object) -> None:
-    try:
-        call(*args)
-    except GitHubError as exc:
-        log.warning("%s failed: %s", getattr(call, "__name__", "a courtesy call"), exc)
