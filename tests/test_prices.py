@@ -57,3 +57,11 @@ def test_operator_and_repository_prices_override_the_table_in_that_order() -> No
 def test_a_bad_price_setting_is_named(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_prices(text)
+
+
+def test_a_snapshot_name_cannot_reprice_what_a_later_table_knows() -> None:
+    """OpenAI reports dated snapshots: a repository's price for `gpt-4.1-2025-04-14` must not
+    beat the operator's `gpt-4.1` when the operator's table comes later."""
+    repository = parse_prices('{"gpt-4.1-2025-04-14": {"input": 0, "output": 0}}')
+    price = price_for("gpt-4.1-2025-04-14", repository, DEFAULT_PRICES)
+    assert price == DEFAULT_PRICES["gpt-4.1"]

@@ -26,6 +26,7 @@ from tests.fakes.memory import (
     file_diff,
     pull_info,
 )
+from tests.fakes.model import reviewer_answer
 
 ISSUE = {"id": "bd-a3f8", "title": "Validate widget sizes", "status": "open", "priority": 1}
 CONFIG = ReviewConfig(model="test-model", context_tokens=128_000, answer_tokens=8_000)
@@ -246,3 +247,32 @@ def test_a_permission_is_asked_once_a_minute_per_person() -> None:
     for key in ("a", "b"):
         run.run(request(Mode.FULL, requested_by="carol", verify_permission=True), job_key=key)
     assert repo.calls.count("permission") == 1 and len(repo.reviews) == 2
+
+
+def test_a_critical_finding_judged_not_fixed_keeps_the_check_failing() -> None:
+    """Round two finds nothing new, but round one's critical is "not fixed": the check must
+    not pass (the command line's --fail-on critical counts it too)."""
+
+    def critical_then_nothing(prompt: str) -> dict[str, object]:
+        answer = reviewer_answer(prompt)
+        if "[C1]" in prompt:  # round two: no new finding, the earlier critical not fixed
+            answer["findings"] = []
+            answer["earlier_findings"] = [{"id": "C1", "status": "not_fixed", "evidence": "no"}]
+        else:
+            answer["findings"][0]["severity"] = "critical"
+        answer["assessment"] = {"ready_to_merge": "with_fixes", "reasoning": "r"}
+        return answer
+
+    repo = repo_with_change()
+    run, _ = reviewer(repo, MemoryModel(answer=critical_then_nothing))
+    run.run(request(), job_key="r1")
+    new_head = "c" * 40
+    repo.pulls[1] = pull_info(head_sha=new_head)
+    repo.compares[(HEAD, new_head)] = {
+        "status": "ahead",
+        "commits": [{"parents": [{"sha": HEAD}]}],
+        "files": [{"filename": "README.md", "status": "modified", "patch": "@@ -1 +1 @@\n-a\n+b"}],
+    }
+    run.run(request(head_sha=new_head), job_key="r2")
+    conclusions = [c["conclusion"] for c in repo.checks.values()]
+    assert conclusions == ["failure", "failure"]

@@ -78,9 +78,12 @@ def parse_prices(text: str | None) -> dict[str, Price]:
 
 
 def price_for(model: str, *tables: Mapping[str, Price]) -> Price | None:
-    """The model's price from the last table that knows it (later tables override earlier)."""
-    for name in (model, _SNAPSHOT.sub("", model)):
-        for table in reversed(tables):
+    """The model's price from the last table that knows it (later tables override earlier),
+    under its own name or as its dated snapshot's model: a table earlier in the list cannot
+    reprice a model a later one knows by either name."""
+    names = (model, _SNAPSHOT.sub("", model))
+    for table in reversed(tables):
+        for name in names:
             if name in table:
                 return table[name]
     return None

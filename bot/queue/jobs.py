@@ -1,6 +1,6 @@
 """The queue's values: a recorded delivery, a job, and how two requests for one PR fold into one.
 
-Pure: no database here. bot/store.py keeps them; the webhook and the workers pass them around.
+No I/O: bot/queue/store.py keeps them; the webhook and the workers pass them around.
 """
 
 from __future__ import annotations

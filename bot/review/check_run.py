@@ -1,4 +1,5 @@
-"""The "Beadle review" check run on the head SHA: payloads built from values, no I/O.
+"""The "Beadle review" check run on the head SHA: payloads built from values (no I/O but
+loading the summary's template).
 
 https://docs.github.com/en/rest/checks/runs — at most 50 annotations per request.
 """
@@ -29,8 +30,10 @@ def started(head_sha: str, *, round_: int) -> dict[str, Any]:
 
 
 def conclusion(checked: Checked, verdict: Verdict, *, critical_fails: bool) -> str:
+    """A critical finding still open blocks: a new one, or an earlier one not fixed (round two
+    judging round one's critical "not fixed" must not let the check pass)."""
     blocking = verdict is Verdict.NO or any(
-        p.finding.severity is Severity.CRITICAL for p in checked.findings
+        f.severity == Severity.CRITICAL.value for f in checked.still_open
     )
     if blocking:
         return "failure" if critical_fails else "neutral"

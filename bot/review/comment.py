@@ -1,6 +1,6 @@
 """Format what Beadle posts: the review body, its inline comments, and notes on failure.
 
-Pure: values in, strings and dicts out. Wording lives in prompts/*.md.j2.
+Values in, strings and dicts out; the only I/O is loading the wording from prompts/*.md.j2.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The pure steps of a review round: build the prompt from what was gathered, then compose what
-to post from the model's answer. No I/O: `bot/review/round.py` reads and writes around them.
+"""The steps of a review round between its reads and writes: build the prompt from what was
+gathered, then compose what to post from the model's answer. No I/O but loading the templates:
+`bot/review/round.py` reads and writes around them.
 
     plan_round (plan.py) → gather (I/O) → build_prompt → the model (I/O) → compose_review → post (I/O)
 """

@@ -34,15 +34,14 @@ def line(text: object, limit: int = 300) -> str:
 
 
 def _template_dir() -> str:
-    """prompts/ ships inside the installed package as `bot.prompts`; in a source checkout that
-    shadows the installed package, it sits beside bot/."""
-    try:
-        root = importlib.resources.files("bot.prompts")
-        if root.joinpath("review.j2").is_file():
-            return str(root)
-    except ModuleNotFoundError:
-        pass
-    return str(Path(__file__).resolve().parents[2] / "prompts")  # bot/review/ → the root
+    """The templates beside this very `bot/` when it is a source checkout (prompts/ next to
+    bot/), else the installed package's copy (`bot.prompts`). The checkout's own come first, so
+    a checkout never renders another installation's templates."""
+    beside = Path(__file__).resolve().parents[2] / "prompts"  # bot/review/ → the root
+    if (beside / "review.j2").is_file():
+        return str(beside)
+    root = importlib.resources.files("bot.prompts")
+    return str(root)
 
 
 @cache
