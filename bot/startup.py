@@ -9,8 +9,9 @@ and model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.github.app import GitHubApp
 from bot.github.errors import GitHubError
@@ -29,18 +30,30 @@ class StartupError(Exception):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by `***` (a database URL, a model endpoint)."""
+    """The URL with every password replaced by `***`: the one after the user name, and any in
+    the query (`?password=…`, `sslpassword`, tokens and keys), as libpq and drivers accept."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "(an unreadable URL)"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    original = parts
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    if parts.query:
+        query = [
+            (k, "***" if _SECRET_PARAM.search(k) else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        if any(v == "***" for _, v in query):
+            parts = parts._replace(query=urlencode(query, safe="*"))
+    return url if parts == original else urlunsplit(parts)
+
+
+_SECRET_PARAM = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 
 
 def open_store(url: str) -> Store:

@@ -280,3 +280,13 @@ def test_env_example_and_the_readme_name_every_setting():
     for name in names | {"GITHUB_URL"}:  # GITHUB_URL: read by `beadle setup` itself
         assert f"\n{name}=" in example or f"\n# {name}=" in example, f"{name} not in .env.example"
         assert f"`{name}`" in table, f"{name} not in the README's settings table"
+
+
+def test_a_password_in_the_query_string_is_redacted_too() -> None:
+    url = "postgresql://beadle@db:5432/beadle?password=hunter2&sslpassword=x&application_name=b"
+    shown = redact_url(url)
+    assert "hunter2" not in shown and "sslpassword=***" in shown and "application_name=b" in shown
+    assert (
+        redact_url("postgresql://u:pw@db/b?sslmode=require")
+        == "postgresql://u:***@db/b?sslmode=require"
+    )
