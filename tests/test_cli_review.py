@@ -236,6 +236,16 @@ def test_since_reviews_from_a_commit_with_the_remembered_findings(repo, model, t
     assert first["head"] != fix
 
 
+def test_an_explicit_base_reviews_that_range_as_round_one(repo, model, tmp_path):
+    """`--base REV` asks for REV..HEAD: remembered rounds do not replace it (`--since` does)."""
+    env = model_env(model)
+    beadle_review(cwd=repo.path, env=env)
+    repo.commit({"README.md": "# widgets\n\nSizes.\n"}, "Document sizes", branch="feature")
+    base = repo.merge_base("main", "feature")
+    got = as_json(beadle_review("--base", base, "--format", "json", cwd=repo.path, env=env))
+    assert (got["round"], got["base"], got["earlier_findings"]) == (1, base, [])
+
+
 def test_reviewing_the_same_head_again_reviews_the_whole_range(repo, model, tmp_path):
     env = model_env(model)
     beadle_review(cwd=repo.path, env=env)

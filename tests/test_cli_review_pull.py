@@ -151,3 +151,20 @@ def test_credentials_and_targets_that_do_not_work(github, model, tmp_path):
         assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
         assert "Traceback" not in done.stderr
     assert model.requests == []
+
+
+def test_a_re_run_ci_job_posts_no_second_review_and_a_draft_none(github, model, tmp_path):
+    """`--post` is the App's push: a head already reviewed is skipped (exit 0, said on stderr),
+    and so is a draft, as `auto_review` and `drafts` in .github/beadle.yml decide."""
+    number = open_pull(github)
+    env = token_env(github, model)
+    assert beadle_review(f"{REPO}#{number}", "--post", cwd=tmp_path, env=env).returncode == 0
+    again = beadle_review(f"{REPO}#{number}", "--post", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "not reviewed: head" in again.stderr and "already reviewed in round 1" in again.stderr
+    assert len(github.reviews(REPO, number)) == 1 and len(model.prompts) == 1
+
+    draft = github.open_pull(REPO, title="WIP (bd-a3f8)", head="feature", draft=True)
+    skipped = beadle_review(f"{REPO}#{draft}", "--post", cwd=tmp_path, env=env)
+    assert skipped.returncode == 0 and "draft pull request skipped" in skipped.stderr
+    assert github.reviews(REPO, draft) == [] and len(model.prompts) == 1

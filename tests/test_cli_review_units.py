@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.github.errors import GitHubError
 from bot.local import state
 from bot.local.bd import parse_error, parse_show, records
 from bot.local.issue import _why_none
@@ -172,3 +173,19 @@ def test_why_no_issue_says_what_to_do():
     assert said == "The beads issue `bd-1` could not be read: `bd show` failed: locked."
     app = "No beads issue could be read: the pull request names `bd-1`, but …."
     assert _why_none("bd-1", [app], pr, bd_missing=True) == f"`bd` is not on PATH. {app}"
+
+
+def test_detached_ranges_are_remembered_apart_by_their_base() -> None:
+    """A branch's rounds continue each other; detached heads of unrelated ranges do not."""
+    assert state.key("feature", base="a" * 40) == state.key("feature", base="b" * 40) == "feature"
+    assert state.key("", base="a" * 40) != state.key("", base="b" * 40)
+
+
+def test_a_read_only_pull_request_refuses_thread_replies_too() -> None:
+    from bot.local.pull import ReadOnly
+    from tests.fakes.memory import MemoryRepo
+
+    inner = MemoryRepo()
+    with pytest.raises(GitHubError):
+        ReadOnly(inner).reply_to_review_comment(1, 5, "Fixed")
+    assert "reply_to_review_comment" not in inner.calls

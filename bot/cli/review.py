@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.WARNING)
     from bot.beads.dolt import DoltReadError
     from bot.github.errors import GitHubError
-    from bot.local.flows import NotReviewed, UsageError
+    from bot.local.flows import NotReviewed, Skipped, UsageError
     from bot.local.git import GitError
     from bot.local.issue import IssueFileError
     from bot.local.range import RangeError
@@ -66,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except (UsageError, RangeError, IssueFileError, SettingsError) as exc:
         return _fail(str(exc), USAGE)
+    except Skipped as exc:  # --post on a head the App would not review again: nothing to do
+        print(f"beadle review: not reviewed: {exc}", file=sys.stderr)
+        return 0
     except NotReviewed as exc:
         if exc.outcome is not None:  # made but not posted: printed rather than lost
             _emit(_render(exc.outcome, args, prices={}, answer_tokens=0))
@@ -94,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         issue_id=args.issue,
         issue_json=args.issue_json,
         full=args.full,
+        prices=ms.prices(),
     )
     model = None if args.dry_run else _model(ms)
     if args.target is None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from bot.local.pull import Connection, ReadOnly, Recording, repository_checkout
 from bot.local.range import local_pull, resolve_range
 from bot.local.repo import LocalRepo
 from bot.model.client import ModelReply, ReviewModel
+from bot.model.prices import Price
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.marker import latest_marker, render_marker
 from bot.review.round import LeaseLost, ReviewConfig, Reviewer, RoundRecord
@@ -49,6 +50,11 @@ class NotReviewed(Exception):
         self.outcome = outcome
 
 
+class Skipped(Exception):
+    """`--post` decided, as the App would on a push, that there is nothing to review (the head
+    was reviewed already, a draft, `auto_review: false`): exit status 0, the reason on stderr."""
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     model: str  # BEADLE_MODEL
@@ -58,6 +64,7 @@ class Options:
     issue_json: Path | None = None
     full: bool = False  # a fresh round one
     cache_dir: Path | None = None  # BEADLE_CACHE_DIR: Dolt blobs read from GitHub
+    prices: Mapping[str, Price] = field(default_factory=dict)  # BEADLE_PRICES
 
 
 def local_round(
@@ -74,9 +81,13 @@ def local_round(
     git = Git(r.root)
     where = state.state_file(git)
     memory = state.load(where)
-    bodies = [] if options.full else state.markers(memory, r.branch)
+    key = state.key(r.branch, base=r.base)
+    # An explicit --base asks for that range: a round one over it, unless --since says to
+    # continue the remembered rounds.
+    fresh = options.full or (base is not None and since is None)
+    bodies = [] if fresh else state.markers(memory, key)
     if since is not None:
-        bodies = _since(git, since, bodies, branch=r.branch, root=r.root)
+        bodies = _since(git, since, bodies, branch=key, root=r.root)
     pr = local_pull(r)
     repo = LocalRepo(git, pr, full_name=r.full_name, earlier=bodies)
     finder = _finder(options, bd_cwd=r.root, cache=False)
@@ -93,7 +104,7 @@ def local_round(
             "issue": issue.id if issue else None,
             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        state.save(where, state.remembered(memory, r.branch, entry))
+        state.save(where, state.remembered(memory, key, entry))
     return outcome
 
 
@@ -166,6 +177,7 @@ def _round(
             context_tokens=options.context_tokens,
             answer_tokens=options.answer_tokens,
             cache_dir=options.cache_dir,
+            prices=options.prices,
         ),
         gatherer=finder.gather,
         observe=observe,
@@ -175,7 +187,9 @@ def _round(
         pr_number=number,
         installation_id=installation_id,
         head_sha="",
-        mode=Mode.FULL if options.full else Mode.COMMAND,
+        # Posting is the App's push: a head already reviewed, a draft or `auto_review: false`
+        # is skipped, so a re-run CI job posts no second review. Printing reviews regardless.
+        mode=Mode.FULL if options.full else Mode.AUTO if post else Mode.COMMAND,
     )
     job_key = f"cli-{uuid.uuid4().hex[:12]}"
     quiet = logging.getLogger("beadle.review")
@@ -195,6 +209,8 @@ def _round(
         quiet.setLevel(level)
     made = _outcome(records, finder, options, target)
     if made is None:
+        if post and done is not None:
+            raise Skipped(done.detail)
         raise NotReviewed(done.detail if done else "the round stopped before it began")
     return made
 

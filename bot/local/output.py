@@ -216,6 +216,10 @@ def issue_line(s: Shown) -> str:
 
 
 def _reply_cost(s: Shown, prices: Prices) -> float | None:
+    """The review's own figure (cached tokens and the repository's prices counted), as its
+    footer shows it; an estimate from the reply only when no review was composed."""
+    if s.record.composed is not None:
+        return s.record.composed.cost_usd
     reply = s.record.reply
     assert reply is not None
     return estimated_cost(

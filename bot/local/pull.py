@@ -229,6 +229,9 @@ class ReadOnly(Recording):
     def update_check(self, check_id: int, payload: dict[str, Any]) -> None:
         raise _refused()
 
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        raise _refused()
+
 
 def _refused() -> GitHubError:
     return GitHubError("nothing is written to GitHub without --post", status=403)

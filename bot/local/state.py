@@ -38,6 +38,12 @@ def load(path: Path | None) -> Doc:
     return doc if isinstance(doc, dict) and isinstance(doc.get("branches"), dict) else {}
 
 
+def key(branch: str, *, base: str) -> str:
+    """Where a range's rounds are remembered: its branch; a detached head by its base too, so
+    unrelated detached ranges never continue each other's rounds. Pure."""
+    return branch or f"{DETACHED} from {base[:12]}"
+
+
 def markers(doc: Doc, branch: str) -> list[str]:
     """The markers of the reviews remembered for `branch`, oldest first; pure."""
     entries = doc.get("branches", {}).get(branch or DETACHED, [])
