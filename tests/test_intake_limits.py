@@ -146,19 +146,25 @@ def test_a_request_github_cannot_have_sent_is_refused_before_its_body(store, hea
 
 
 def test_bodies_being_read_share_one_budget(store):
-    """Two 24 MB uploads hold 48 of the 50 MB bodies may hold; a third is answered 503 with
-    Retry-After before its body is sent. Once they go away, their bytes are free again."""
+    """Bytes are held as they arrive: two uploads that sent 20 MB each hold 40 of the 50 MB
+    bodies may hold; a third upload is answered 503 with Retry-After once its bytes would pass
+    what large bodies may take, while a small signed delivery still fits in the reserve kept
+    for GitHub's usual deliveries. Once the uploads go away, their bytes are free again."""
+    chunk = b"x" * (20 * MiB)
     with guarded(store, body_bytes=50 * MiB) as app:
         holders = [app.connect() for _ in range(2)]
         for sock in holders:
-            sock.sendall(raw_request(*delivery_headers()) + b"{")
-        for _ in range(3):  # let the server take both requests up
+            sock.sendall(raw_request(*delivery_headers()) + chunk)
+        for _ in range(3):  # let the server take both bodies up
             assert httpx.get(f"{app.url}/healthz", timeout=10).status_code == 200
         with app.connect() as third:
-            third.sendall(raw_request(*delivery_headers()))
+            third.sendall(raw_request(*delivery_headers()) + b"y" * (4 * MiB))
             reply = answer(third)
             assert reply.startswith(b"HTTP/1.1 503")
             assert b"retry-after: 5" in reply.lower()
+        body, headers = signed_ping()
+        ping = httpx.post(f"{app.url}{HOOK}", content=body, headers=headers, timeout=10)
+        assert ping.status_code == 200
         for sock in holders:
             sock.close()
 
@@ -168,6 +174,23 @@ def test_bodies_being_read_share_one_budget(store):
                 return answer(sock).startswith(b"HTTP/1.1 401")  # read, then refuted
 
         wait_for(taken_again, timeout=10, what="the budget to be given back")
+
+
+def test_idle_connections_declaring_big_bodies_hold_nothing(store):
+    """Three connections declare bodies that add up to the whole budget and send nothing: they
+    hold none of it, and a real delivery is taken meanwhile (a declared length is not reserved
+    on its word)."""
+    with guarded(store, body_bytes=64 * MiB) as app:
+        idle = [app.connect() for _ in range(3)]
+        for sock, length in zip(idle, (25 * MiB, 25 * MiB, 14 * MiB)):
+            sock.sendall(raw_request(*delivery_headers(length=length)))
+        for _ in range(3):
+            assert httpx.get(f"{app.url}/healthz", timeout=10).status_code == 200
+        body, headers = signed_ping()
+        ping = httpx.post(f"{app.url}{HOOK}", content=body, headers=headers, timeout=10)
+        assert ping.status_code == 200
+        for sock in idle:
+            sock.close()
 
 
 def test_a_body_that_does_not_arrive_in_time_is_408_and_its_connection_closed(store):

@@ -1,10 +1,12 @@
 """Reading a webhook body within its limits: GitHub's 25 MB cap and the shared body budget.
 
 The body budget (bot/intake/limits.py) bounds the bytes all requests hold while their bodies are
-read and checked. A declared `Content-Length` is reserved whole before the first byte is read,
-so a request that cannot fit is refused at once instead of half-read; a chunked body reserves as
-it arrives. The bytes go back to the budget once the body is parsed (`release`): the parsed
-payload of a verified delivery is GitHub's, and small next to what a stranger could send.
+read and checked. Bytes are reserved as they arrive, never on a declared `Content-Length`'s word
+(three idle connections declaring 25 MB each would otherwise hold the whole budget for nothing),
+and a body past `SMALL_BODY` may not take the last `SMALL_RESERVE` bytes: GitHub's usual
+deliveries, a few kilobytes, still fit while strangers' uploads fill the rest. The bytes go back
+to the budget once the body is parsed (`release`): the parsed payload of a verified delivery is
+GitHub's, and small next to what a stranger could send.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def declared_length(headers: Mapping[str, str], limit: int = MAX_PAYLOAD_BYTES) 
     return size
 
 
+SMALL_BODY = 1024 * 1024  # a delivery this size or smaller may use the reserve
+SMALL_RESERVE = 8 * 1024 * 1024  # of the budget, kept for small deliveries
+
+
 class HeldBody:
     """One request's share of the body budget, and the reading of its body within it."""
 
@@ -51,7 +57,8 @@ class HeldBody:
     def reserve(self, total: int) -> bool:
         """Hold `total` bytes in all; False, with nothing more held, if the budget is spent."""
         if total > self.held:
-            if not self.budget.take(total - self.held):
+            keep = SMALL_RESERVE if total > SMALL_BODY else 0
+            if not self.budget.take(total - self.held, keep=keep):
                 return False
             self.held = total
         return True

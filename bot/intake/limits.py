@@ -57,9 +57,10 @@ class BodyBudget:
         self.limit = limit
         self.held = 0
 
-    def take(self, size: int) -> bool:
-        """Reserve `size` more bytes; False (nothing reserved) if that would pass the limit."""
-        if self.held + size > self.limit:
+    def take(self, size: int, *, keep: int = 0) -> bool:
+        """Reserve `size` more bytes, leaving at least `keep` free; False (nothing reserved) if
+        that would pass the limit."""
+        if self.held + size > self.limit - keep:
             return False
         self.held += size
         return True
