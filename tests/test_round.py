@@ -276,3 +276,18 @@ def test_a_critical_finding_judged_not_fixed_keeps_the_check_failing() -> None:
     run.run(request(head_sha=new_head), job_key="r2")
     conclusions = [c["conclusion"] for c in repo.checks.values()]
     assert conclusions == ["failure", "failure"]
+
+
+def test_a_change_too_big_for_the_window_is_said_on_the_pull_request() -> None:
+    """Every file "over the budget" is not "nothing to review": no model call, and a note on
+    the PR says what was not reviewed and what to change."""
+    repo = repo_with_change()
+    repo.diffs["pull/1"] = file_diff("widgets/huge.py", [f"v{n} = {n} * 2" for n in range(6_000)])
+    small = ReviewConfig(model="test-model", context_tokens=10_000, answer_tokens=2_000)
+    model = MemoryModel()
+    run = Reviewer(github=MemoryInstallations({repo.full_name: repo}), model=model, config=small)
+    outcome = run.run(request(), job_key="j")
+    assert "no room" in outcome.detail and model.prompts == [] and repo.reviews == []
+    [(number, note)] = repo.notes
+    assert number == 1 and "does not fit the model's window" in note
+    assert "`widgets/huge.py`" in note and "context_tokens" in note

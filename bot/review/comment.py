@@ -162,3 +162,14 @@ def failure_note(*, reason: str, head_sha: str, attempts: int, spent: Spend | No
 def limit_note(*, posted: int, limit: int, head_sha: str) -> str:
     """The one note an hour on a pull request over `max_reviews_per_hour` (bot/review/pace.py)."""
     return render("limit_note.md.j2", posted=posted, limit=limit, head_sha=head_sha)
+
+
+def no_room_note(head_sha: str, omitted: Sequence[Omitted], cuts: Sequence[str]) -> str:
+    """Every file was left out for want of room in the model's window: said on the PR, with
+    what to change (a larger `context_tokens`, `ignore`, a smaller PR)."""
+    return render(
+        "no_room_note.md.j2",
+        head_sha=head_sha,
+        omitted=group_omitted(omitted),
+        cuts=list(cuts),
+    )

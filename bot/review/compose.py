@@ -21,6 +21,7 @@ from bot.review.comment import ReviewView, inline_comments, review_body
 from bot.review.context import ContextItem, fit_context
 from bot.review.evidence import Evidence
 from bot.review.findings import Checked, check
+from bot.review.frame import cut_note, fit_frame
 from bot.review.gather import Gathered
 from bot.review.plan import RoundPlan
 from bot.review.prompt import Prompt, PromptInput, render_prompt
@@ -45,6 +46,7 @@ class Built:
     packed: PackedDiff
     input: PromptInput | None = None  # what `prompt` was rendered from
     room: int = 0  # tokens the window has left after `prompt`: all context may take
+    cuts: tuple[str, ...] = ()  # what of the issue, documents, evidence was left out to fit
 
     @property
     def context_room(self) -> int:
@@ -56,9 +58,16 @@ class NothingToReview:
     """Every file was left out (lockfiles only, an empty range): no model call."""
 
     packed: PackedDiff
+    cuts: tuple[str, ...] = ()
 
     def check_summary(self) -> list[str]:
         return [f"{o.path}: {o.reason}" for o in self.packed.omitted]
+
+    @property
+    def over_budget(self) -> bool:
+        """Files were left out only for want of room: a failure to say on the PR, not a
+        change with nothing to review."""
+        return any(o.reason == "over the budget" for o in self.packed.omitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +111,35 @@ def build_prompt(
         previous_head=plan.previous_head,
         evidence=evidence,
     )
-    frame = render_prompt(base_input)
     limit = (repo_cfg.context_tokens or limits.context_tokens) - limits.answer_tokens
+    framed = fit_frame(
+        base_input,
+        limit=limit,
+        diff_tokens=sum(estimate_tokens(f.patch) for f in got.files),
+        measure=_measure,
+    )
+    base_input = framed.input
+    frame = render_prompt(base_input)
     room = limit - estimate_tokens(frame.system + frame.user)
     margin = room // 20
     budget = max(room - margin, 0)
     while True:
         packed = pack(got.files, budget_tokens=budget, ignore=repo_cfg.ignore)
         if not packed.files:
-            return NothingToReview(packed)
+            return NothingToReview(packed, cuts=framed.cuts)
         current = replace(base_input, diff=packed.text, omitted=packed.omitted)
         prompt = render_prompt(current)
         # The "not included" list is part of the prompt too: when it pushes the whole past the
         # window, give the diff that much less and pack again.
         over = estimate_tokens(prompt.system + prompt.user) - (limit - margin)
         if over <= 0 or budget == 0:
-            return Built(prompt=prompt, packed=packed, input=current, room=max(-over, 0))
+            return Built(
+                prompt=prompt,
+                packed=packed,
+                input=current,
+                room=max(-over, 0),
+                cuts=framed.cuts,
+            )
         budget = max(budget - over, 0)
 
 
@@ -171,6 +193,8 @@ def compose_review(
     checked = check(reply.answer, built.packed.files, earlier=plan.earlier, counters=plan.counters)
     notes = [n for n in (got.issue_note if got.issue is None else None, loaded.problem) if n]
     notes += got.notes
+    if (cut := cut_note(built.cuts)) is not None:
+        notes.append(cut)
     if plan.range_note:
         notes.append(plan.range_note[0].upper() + plan.range_note[1:])
     usage = Usage(reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens)
@@ -218,3 +242,8 @@ def completed_check(
         review_url=f"{pr.html_url}#pullrequestreview-{review_id}" if review_id else "",
         critical_fails=loaded.config.critical_fails_check,
     )
+
+
+def _measure(p: PromptInput) -> int:
+    rendered = render_prompt(p)
+    return estimate_tokens(rendered.system + rendered.user)

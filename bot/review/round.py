@@ -25,6 +25,7 @@ from bot.model.prices import Price, Usage
 from bot.model.spend import Budget
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run
+from bot.review.comment import no_room_note
 from bot.review.compose import (
     MIN_CONTEXT_ROOM,
     Built,
@@ -223,6 +224,9 @@ class Reviewer:
             if check_id is not None:
                 payload = check_run.nothing_to_review(built.check_summary())
                 quietly(repo.update_check, check_id, payload)
+            if built.over_budget:  # not a change with nothing to review: say it on the PR
+                repo.comment(pr.number, no_room_note(plan.head, built.packed.omitted, built.cuts))
+                return Outcome("not reviewed: the diff found no room in the model's window")
             return Outcome(f"nothing to review ({len(built.packed.omitted)} files left out)")
         if kept is None:
             built = _with_context(built, files)  # context shapes the question, not the packing
