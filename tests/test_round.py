@@ -14,6 +14,7 @@ from bot.github.errors import GitHubError
 from bot.intake.triggers import decide
 from bot.intake.webhook import Event
 from bot.model.client import model_error
+from bot.queue.jobs import coalesce
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.marker import parse_marker
 from bot.review.round import LeaseLost, ReviewConfig, Reviewer
@@ -291,3 +292,27 @@ def test_a_change_too_big_for_the_window_is_said_on_the_pull_request() -> None:
     [(number, note)] = repo.notes
     assert number == 1 and "does not fit the model's window" in note
     assert "`widgets/huge.py`" in note and "context_tokens" in note
+
+
+def test_a_read_only_full_review_does_not_swallow_a_writers_review() -> None:
+    """carol (write) asks `/review`, then mallory (read) `/review full`, while the job waits:
+    the folded job keeps both, and carol's review happens as she asked."""
+    carol = request(Mode.COMMAND, requested_by="carol", verify_permission=True, comment_id=1)
+    mallory = request(Mode.FULL, requested_by="mallory", verify_permission=True, comment_id=2)
+    folded = coalesce(carol, mallory)
+    assert folded.askers() == [("mallory", Mode.FULL), ("carol", Mode.COMMAND)]
+    repo = repo_with_change(permissions={"carol": "write", "mallory": "read"})
+    run, model = reviewer(repo)
+    outcome = run.run(folded, job_key="j")
+    assert outcome.detail.startswith("round 1 posted") and len(model.prompts) == 1
+    assert repo.calls.count("permission") == 2
+
+
+def test_askers_folded_from_many_stay_within_the_column() -> None:
+    request_ = request(Mode.COMMAND, requested_by="a", verify_permission=True)
+    for i in range(40):
+        request_ = coalesce(
+            request_,
+            request(Mode.COMMAND, requested_by=f"user-{i:03d}" * 3, verify_permission=True),
+        )
+    assert len(request_.requested_by or "") <= 255 and len(request_.askers()) <= 8

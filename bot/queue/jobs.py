@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.model.prices import Usage
 from bot.model.spend import Spend
-from bot.queue.request import Mode, ReviewRequest
+from bot.queue.request import Mode, ReviewRequest, with_askers
 from bot.queue.schema import DELIVERY_ID_LENGTH, EVENT_LENGTH, JobState
 
 
@@ -119,14 +119,19 @@ def coalesce(older: ReviewRequest, newer: ReviewRequest) -> ReviewRequest:
     winner = older if older_mode.rank > newer_mode.rank else newer
     verify = older.verify_permission  # the same for both here
     requested_by = newer.requested_by if newer.requested_by is not None else older.requested_by
-    return replace(
+    folded = replace(
         newer,
         head_sha=head,
         mode=Mode(winner.mode),
         comment_id=newer.comment_id if newer.comment_id is not None else older.comment_id,
-        requested_by=winner.requested_by if verify else requested_by,
+        requested_by=requested_by,
         verify_permission=verify,
     )
+    if not verify:
+        return folded
+    # Everyone who asked is kept: a read-only person's `/review full` must not swallow the
+    # `/review` of someone with write access, only to be refused.
+    return with_askers(folded, [*older.askers(), *newer.askers()])
 
 
 def request_columns(r: ReviewRequest) -> dict[str, Any]:

@@ -8,6 +8,8 @@ because Beadle posts nothing on behalf of someone whose write access it never co
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.errors import Transient
 from bot.github.client import RepoClient
 from bot.github.errors import GitHubError
@@ -25,13 +27,27 @@ class TransientPermissionUnread(PermissionUnread, Transient):
     """… and another attempt later may read it."""
 
 
-def refusal(repo: RepoClient, request: ReviewRequest, cache: TtlCache[str]) -> str | None:
-    """Why this request may not be reviewed, or None when it may."""
+def permitted(
+    repo: RepoClient, request: ReviewRequest, cache: TtlCache[str]
+) -> ReviewRequest | str:
+    """The request as the first asker with write access asked for it (strongest mode first),
+    or why nobody who asked may."""
     if not request.verify_permission:
-        return None
-    who = request.requested_by
-    if not who:
+        return request
+    askers = request.askers()
+    if not askers:
         return "/review refused: nobody to check the permission of"
+    refusals = []
+    for who, mode in askers:
+        why = refusal(repo, who, cache)
+        if why is None:
+            return replace(request, requested_by=who, mode=mode)
+        refusals.append(why)
+    return "; ".join(refusals)
+
+
+def refusal(repo: RepoClient, who: str, cache: TtlCache[str]) -> str | None:
+    """Why `who` may not ask for a review, or None when they may."""
     try:
         permission = cache.get((repo.full_name, who), lambda: repo.permission(who))
     except GitHubError as exc:

@@ -44,7 +44,7 @@ from bot.review.gather import Gathered, gather
 from bot.review.ledger import Ledger, kept_for, plan_key
 from bot.review.marker import latest_marker, parse_marker
 from bot.review.pace import hold_back
-from bot.review.permission import WRITE_PERMISSIONS, refusal
+from bot.review.permission import WRITE_PERMISSIONS, permitted
 from bot.review.plan import RoundPlan, Skip, plan_round
 from bot.review.posting import complete_check, post_review, quietly, start_check
 from bot.review.repo_config import PATH as CONFIG_PATH
@@ -136,9 +136,10 @@ class Reviewer:
         answer is kept before posting and a retry posts it without asking again, the model's
         requests and time stay within `config.budget`, and `max_reviews_per_hour` holds."""
         repo = self._github.repo(request.installation_id, request.repo)
-        refused = refusal(repo, request, self._permissions)
-        if refused is not None:
-            return Outcome(refused)
+        allowed = permitted(repo, request, self._permissions)
+        if isinstance(allowed, str):
+            return Outcome(allowed)
+        request = allowed
         if request.comment_id is not None:  # a courtesy: a deleted comment must not stop the review
             quietly(repo.react, request.comment_id, "eyes")
         pr = repo.pull(request.pr_number)
