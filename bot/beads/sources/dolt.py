@@ -44,6 +44,11 @@ class _GitData:
             self._refs[name] = self.repo.ref_sha(name)
         return self._refs[name]
 
+    def _missing_key(self, sha: str) -> tuple[str, str, str]:
+        """A 404 belongs to one repository's data (the Memo is shared by all): keyed by the
+        commit of its refs/dolt/data, which names that repository's tree."""
+        return ("missing-blob", self._refs.get(DATA_REF) or "", sha)
+
     def commit_tree(self, commit_sha: str) -> str:
         return self.memo.load(
             ("commit-tree", commit_sha), lambda: (self.repo.commit_tree(commit_sha), 100)
@@ -59,14 +64,14 @@ class _GitData:
     def blob(self, sha: str) -> bytes:
         """A blob GitHub said it does not have (404) is not asked for again for a while: an
         unchanged tree keeps naming it, and the review names it as missing either way."""
-        known = self.memo.get(("missing-blob", sha))
+        known = self.memo.get(self._missing_key(sha))
         if known is not None and time.monotonic() - known[0] < MISSING_BLOB_TTL:
             raise known[1]
         try:
             return self.repo.blob(sha)
         except Exception as exc:
             if getattr(exc, "status", None) == 404:
-                self.memo.put(("missing-blob", sha), (time.monotonic(), exc), 200)
+                self.memo.put(self._missing_key(sha), (time.monotonic(), exc), 200)
             raise
 
 
