@@ -28,8 +28,11 @@ def future_manifest() -> dict[str, object]:
 
 
 def missing_root_file() -> dict[str, object]:
+    """The root's table file named in the tree but absent: bytes of its own (a blob no other
+    test's cache holds), never written."""
     assert any(path == ROOT_FILE for path, *_ in tree_rows())
-    return {"skip": frozenset({ROOT_FILE})}
+    data = (BEADS / "blobs" / ROOT_FILE).read_bytes() + b"\0"
+    return {"replace": {ROOT_FILE: data}, "skip": frozenset({ROOT_FILE})}
 
 
 @pytest.mark.parametrize(
