@@ -13,7 +13,7 @@ import pytest
 from bot.github.errors import GitHubError
 from bot.intake.triggers import decide
 from bot.intake.webhook import Event
-from bot.model.client import model_error
+from bot.model.reply import model_error
 from bot.queue.jobs import coalesce
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.marker import parse_marker

@@ -12,9 +12,9 @@ import pytest
 from bot.github.errors import GitHubError
 from bot.model import kept as kept_answer
 from bot.model.answer import ReviewAnswer
-from bot.model.client import ModelError, ModelReply, model_error
 from bot.model.kept import KeptAnswer
 from bot.model.metered import BudgetSpent, ask
+from bot.model.reply import ModelError, ModelReply, model_error
 from bot.model.spend import Budget, Spend, describe, exhausted, quick_wait
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.comment import failure_note, limit_note

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.local.git import GitError
     from bot.local.issue import IssueFileError
     from bot.local.range import RangeError
-    from bot.model.client import ModelError
+    from bot.model.reply import ModelError
     from bot.settings import SettingsError
 
     try:

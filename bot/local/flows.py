@@ -30,8 +30,8 @@ from bot.local.output import Posted, Shown, Target, marker_of
 from bot.local.pull import Connection, ReadOnly, Recording, repository_checkout
 from bot.local.range import local_pull, resolve_range
 from bot.local.repo import LocalRepo
-from bot.model.client import ModelReply, ReviewModel
 from bot.model.prices import Price
+from bot.model.reply import ModelReply, ReviewModel
 from bot.queue.request import Mode, ReviewRequest
 from bot.review.marker import latest_marker, render_marker
 from bot.review.round import LeaseLost, ReviewConfig, Reviewer, RoundRecord

@@ -8,48 +8,23 @@ errors with backoff; what outlasts those retries becomes a ModelError for the jo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import openai
 from pydantic import ValidationError
 
-from bot.errors import Transient
 from bot.model.answer import ReviewAnswer
 from bot.model.prices import DEFAULT_PRICES, Price, Usage, cost_usd, price_for
+from bot.model.reply import (  # noqa: F401  (re-exported: the adapter's errors and reply)
+    ModelError,
+    ModelReply,
+    ReviewModel,
+    TransientModelError,
+    model_error,
+)
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-
-
-class ModelError(Exception):
-    """The model could not give a review: refused, cut off, or an answer outside the schema."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class TransientModelError(ModelError, Transient):
-    """Rate limits, 5xx, timeouts, an answer that did not parse: worth another attempt later."""
-
-
-def model_error(message: str, *, transient: bool, retry_after: float | None = None) -> ModelError:
-    kind = TransientModelError if transient else ModelError
-    return kind(message, retry_after=retry_after)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelReply:
-    answer: ReviewAnswer
-    model: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int = 0  # prompt tokens the provider served from its prefix cache
-
-
-class ReviewModel(Protocol):
-    def review(self, *, system: str, prompt: str, model: str, max_tokens: int) -> ModelReply: ...
 
 
 class OpenAIReviewer:

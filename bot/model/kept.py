@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.model.answer import ReviewAnswer
-from bot.model.client import ModelReply
+from bot.model.reply import ModelReply
 
 VERSION = 1
 

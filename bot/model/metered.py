@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.errors import Transient
-from bot.model.client import ModelError, ModelReply, ReviewModel
+from bot.model.reply import ModelError, ModelReply, ReviewModel
 from bot.model.spend import Budget, Spend, exhausted, quick_wait
 
 log = logging.getLogger("beadle.model")

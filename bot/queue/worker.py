@@ -28,8 +28,8 @@ from bot import logs
 from bot.errors import Transient
 from bot.github.client import Installations
 from bot.github.errors import GitHubError
-from bot.model.client import ModelError
 from bot.model.metered import BudgetSpent
+from bot.model.reply import ModelError
 from bot.queue.book import JobBook
 from bot.queue.jobs import Job
 from bot.queue.schema import JobState

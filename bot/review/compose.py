@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.github.client import PullInfo
 from bot.model.answer import Verdict
-from bot.model.client import ModelReply
 from bot.model.prices import DEFAULT_PRICES, Price, Usage, cost_usd, price_for
+from bot.model.reply import ModelReply
 from bot.review import check_run
 from bot.review.budget import PackedDiff, estimate_tokens, pack
 from bot.review.comment import ReviewView, inline_comments, review_body

@@ -19,9 +19,9 @@ from bot.beads.sources import BeadsSources
 from bot.github.client import Installations, PullInfo, RepoClient
 from bot.github.errors import GitHubError
 from bot.model import metered
-from bot.model.client import ModelReply, ReviewModel
 from bot.model.kept import KeptAnswer
 from bot.model.prices import Price, Usage
+from bot.model.reply import ModelReply, ReviewModel
 from bot.model.spend import Budget
 from bot.queue.request import Mode, ReviewRequest
 from bot.review import check_run

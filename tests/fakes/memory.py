@@ -2,7 +2,7 @@
 
 `MemoryRepo` implements `bot.github.client.RepoClient` over dicts and records what was written;
 `fail(method, error, times=…)` makes the next calls of a method raise. `MemoryModel` implements
-`bot.model.client.ReviewModel` with the same reviewer-like answer as the loopback FakeModel.
+`bot.model.reply.ReviewModel` with the same reviewer-like answer as the loopback FakeModel.
 The loopback fake GitHub (tests/fakes/github.py) stays the contract and end-to-end fake.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from bot.github.client import History, PullInfo, ReviewComment, TreeEntry
 from bot.github.errors import github_error
 from bot.model.answer import ReviewAnswer
-from bot.model.client import ModelReply
+from bot.model.reply import ModelReply
 from tests.fakes.model import reviewer_answer
 
 HEAD = "b" * 40
