@@ -22,7 +22,24 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message names it and never shows a secret."""
 
 
-class Settings(BaseSettings):
+class _Prices(BaseSettings):
+    """BEADLE_PRICES, for the App and for `beadle review` alike."""
+
+    prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
+
+    @field_validator("prices_json", mode="after")
+    @classmethod
+    def _prices_parse(cls, value: str | None) -> str | None:
+        return _check_prices(value)
+
+    def prices(self) -> dict[str, Price]:
+        """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
+        from bot.model.prices import parse_prices
+
+        return parse_prices(self.prices_json)
+
+
+class Settings(_Prices):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
 
     app_id: str = Field(validation_alias="APP_ID")
@@ -83,7 +100,6 @@ class Settings(BaseSettings):
     # When set, `GET /metrics` wants `Authorization: Bearer <token>` (design.md §8).
     metrics_token: SecretStr | None = Field(default=None, validation_alias="BEADLE_METRICS_TOKEN")
     # Models added to, or repriced in, bot/model/prices.py's table, for the reviews' cost.
-    prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
 
     @field_validator("app_id", "webhook_secret", "openai_api_key", mode="after")
     @classmethod
@@ -99,17 +115,6 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_token_is_no_token(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
-
-    @field_validator("prices_json", mode="after")
-    @classmethod
-    def _prices_parse(cls, value: str | None) -> str | None:
-        return _check_prices(value)
-
-    def prices(self) -> dict[str, Price]:
-        """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
-        from bot.model.prices import parse_prices
-
-        return parse_prices(self.prices_json)
 
     def model_budget(self) -> Budget:
         """What one job may spend on the model, over all its attempts."""
@@ -237,7 +242,7 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
-class ModelSettings(BaseSettings):
+class ModelSettings(_Prices):
     """What `beadle review` needs of the model: the `OPENAI_*` settings and the token room,
     without the App's. The key is optional here because a dry run asks no model; `api_key()`
     names it when a review needs it."""
@@ -251,18 +256,6 @@ class ModelSettings(BaseSettings):
     answer_tokens: int = Field(default=8_000, ge=1_000, validation_alias="BEADLE_ANSWER_TOKENS")
     model_timeout: float = Field(default=300.0, gt=0, validation_alias="BEADLE_MODEL_TIMEOUT")
     model_retries: int = Field(default=1, ge=0, le=10, validation_alias="BEADLE_MODEL_RETRIES")
-    prices_json: str | None = Field(default=None, validation_alias="BEADLE_PRICES")
-
-    @field_validator("prices_json", mode="after")
-    @classmethod
-    def _prices_parse(cls, value: str | None) -> str | None:
-        return _check_prices(value)
-
-    def prices(self) -> dict[str, Price]:
-        """BEADLE_PRICES: models added to, or repriced in, bot/model/prices.py's table."""
-        from bot.model.prices import parse_prices
-
-        return parse_prices(self.prices_json)
 
     def api_key(self) -> str:
         key = self.openai_api_key.get_secret_value().strip() if self.openai_api_key else ""
