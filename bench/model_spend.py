@@ -26,9 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
+from bench.common import keypair
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitrepo import GitRepo
 from tests.fakes.model import FakeModel
@@ -36,22 +34,9 @@ from tests.fakes.webhooks import pull_request_payload
 from tests.harness import FEATURE_PY, ISSUE, REPO, SIZE_PY, Beadle, deliver, settings_env, wait_for
 
 
-def keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def run(timeout: float, extra: dict[str, str]) -> tuple[int, float, float]:
     """(requests, model seconds, wall seconds until the note)."""
-    private, public = keys()
+    private, public = keypair()
     tmp = Path(tempfile.mkdtemp(prefix="beadle-spend-"))
     git = GitRepo(tmp / "widgets")
     issues = json.dumps(ISSUE) + "\n"

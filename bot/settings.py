@@ -6,7 +6,7 @@ Secrets are `SecretStr`: they print as `'**********'` in a repr, a log line or a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from bot.model.spend import Budget
 
 _EMPTY = "is set but empty"
+
+
+_Loaded = TypeVar("_Loaded", bound=BaseSettings)
 
 
 class SettingsError(Exception):
@@ -300,29 +303,25 @@ class GitHubSettings(BaseSettings):
             ) from None
 
 
-def load_model_settings(**overrides: object) -> ModelSettings:
+def _load(kind: type[_Loaded], overrides: dict[str, object]) -> _Loaded:
+    """`kind` from the environment and `.env`; SettingsError names every problem at once."""
     try:
-        return ModelSettings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+
+
+def load_model_settings(**overrides: object) -> ModelSettings:
+    return _load(ModelSettings, overrides)
 
 
 def load_github_settings(**overrides: object) -> GitHubSettings:
-    try:
-        return GitHubSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+    return _load(GitHubSettings, overrides)
 
 
 def load_store_settings(**overrides: object) -> StoreSettings:
-    try:
-        return StoreSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+    return _load(StoreSettings, overrides)
 
 
 def load_log_settings(**overrides: object) -> LogSettings:
-    try:
-        return LogSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from None
+    return _load(LogSettings, overrides)
